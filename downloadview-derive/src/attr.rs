@@ -1,0 +1,196 @@
+//! `#[download(key = value, ...)]`: parsed into [`Attrs`], one slot per key.
+//!
+//! Parse errors (unknown key, duplicate key, wrong literal type) are reported
+//! here, each pointing at the offending token; the rules on the values live in
+//! `valid.rs`.
+
+use syn::{meta::ParseNestedMeta, spanned::Spanned, Attribute, Lit, Token};
+
+use crate::ctxt::Ctxt;
+
+/// The keys, in the order the error for an unknown key lists them.
+pub(crate) const KEYS: &[&str] = &[
+    "basename",
+    "attachment",
+    "mimetype",
+    "encoding",
+    "charset",
+    "cache_control",
+];
+
+/// One option as written: its key (for "duplicate" errors), its literal (for
+/// value errors) and its value.
+pub(crate) struct Opt<T> {
+    pub(crate) lit: Lit,
+    pub(crate) value: T,
+}
+
+/// The options of `#[download(...)]`; `None` where the attribute is silent.
+#[derive(Default)]
+pub(crate) struct Attrs {
+    pub(crate) basename: Option<Opt<String>>,
+    pub(crate) attachment: Option<Opt<bool>>,
+    pub(crate) mimetype: Option<Opt<String>>,
+    pub(crate) encoding: Option<Opt<String>>,
+    pub(crate) charset: Option<Opt<String>>,
+    pub(crate) cache_control: Option<Opt<String>>,
+}
+
+impl Attrs {
+    pub(crate) fn from_syn(cx: &Ctxt, attrs: &[Attribute]) -> Self {
+        let mut out = Attrs::default();
+        for attr in attrs.iter().filter(|a| a.path().is_ident("download")) {
+            if !matches!(attr.meta, syn::Meta::List(_)) {
+                cx.error_spanned_by(
+                    attr,
+                    "expected `#[download(key = value, ...)]`, e.g. `#[download(basename = \"report.csv\")]`",
+                );
+                continue;
+            }
+            let result = attr.parse_nested_meta(|meta| {
+                out.parse_one(cx, &meta);
+                Ok(())
+            });
+            if let Err(err) = result {
+                cx.syn_error(err);
+            }
+        }
+        out
+    }
+
+    /// Parses `key = literal`, reporting (not returning) every mistake so the
+    /// remaining keys are still read.
+    fn parse_one(&mut self, cx: &Ctxt, meta: &ParseNestedMeta<'_>) {
+        let path = &meta.path;
+        let key = path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let known = KEYS.contains(&key.as_str());
+        if !known {
+            cx.error_spanned_by(
+                path,
+                format_args!(
+                    "unknown download option `{}`; expected one of: {}",
+                    quote::ToTokens::to_token_stream(path)
+                        .to_string()
+                        .replace(' ', ""),
+                    KEYS.iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        if !meta.input.peek(Token![=]) {
+            if known {
+                cx.error_spanned_by(path, format_args!("expected `{key} = {}`", example(&key)));
+            }
+            // Skip whatever follows (e.g. `key(...)`) up to the next comma.
+            let _ = meta.input.step(|cursor| {
+                let mut rest = *cursor;
+                while let Some((tt, next)) = rest.token_tree() {
+                    if let proc_macro2::TokenTree::Punct(p) = &tt {
+                        if p.as_char() == ',' {
+                            break;
+                        }
+                    }
+                    rest = next;
+                }
+                Ok(((), rest))
+            });
+            return;
+        }
+        let value = match meta.value().and_then(|v| v.parse::<syn::Expr>()) {
+            Ok(value) => value,
+            Err(err) => return cx.syn_error(err),
+        };
+        if !known {
+            return;
+        }
+        let lit = match &value {
+            syn::Expr::Lit(syn::ExprLit { lit, .. }) => Some(lit.clone()),
+            _ => None,
+        };
+        match key.as_str() {
+            "attachment" => set(
+                cx,
+                path,
+                &mut self.attachment,
+                lit_bool(cx, &key, lit, &value),
+            ),
+            "basename" => set(cx, path, &mut self.basename, lit_str(cx, &key, lit, &value)),
+            "mimetype" => set(cx, path, &mut self.mimetype, lit_str(cx, &key, lit, &value)),
+            "encoding" => set(cx, path, &mut self.encoding, lit_str(cx, &key, lit, &value)),
+            "charset" => set(cx, path, &mut self.charset, lit_str(cx, &key, lit, &value)),
+            "cache_control" => set(
+                cx,
+                path,
+                &mut self.cache_control,
+                lit_str(cx, &key, lit, &value),
+            ),
+            _ => unreachable!("every key of KEYS has an arm"),
+        }
+    }
+}
+
+/// The expected form of a key's value, for error messages.
+fn example(key: &str) -> &'static str {
+    match key {
+        "attachment" => "true",
+        "basename" => "\"report.csv\"",
+        "mimetype" => "\"text/csv\"",
+        "encoding" => "\"gzip\"",
+        "charset" => "\"utf-8\"",
+        _ => "\"no-store\"",
+    }
+}
+
+fn set<T>(cx: &Ctxt, path: &syn::Path, slot: &mut Option<Opt<T>>, opt: Option<Opt<T>>) {
+    let Some(opt) = opt else { return };
+    if slot.is_some() {
+        cx.error_spanned_by(
+            path,
+            format_args!(
+                "duplicate download option `{}`",
+                path.get_ident()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            ),
+        );
+    } else {
+        *slot = Some(opt);
+    }
+}
+
+fn lit_str(cx: &Ctxt, key: &str, lit: Option<Lit>, expr: &syn::Expr) -> Option<Opt<String>> {
+    match lit {
+        Some(Lit::Str(s)) if s.suffix().is_empty() => Some(Opt {
+            value: s.value(),
+            lit: Lit::Str(s),
+        }),
+        _ => {
+            cx.syn_error(syn::Error::new(
+                expr.span(),
+                format_args!("expected a string literal: `{key} = {}`", example(key)),
+            ));
+            None
+        }
+    }
+}
+
+fn lit_bool(cx: &Ctxt, key: &str, lit: Option<Lit>, expr: &syn::Expr) -> Option<Opt<bool>> {
+    match lit {
+        Some(Lit::Bool(b)) => Some(Opt {
+            value: b.value,
+            lit: Lit::Bool(b),
+        }),
+        _ => {
+            cx.syn_error(syn::Error::new(
+                expr.span(),
+                format_args!("expected `{key} = true` or `{key} = false`"),
+            ));
+            None
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Code generation: `ViewOptions`, `Responder` and `route()` for the type.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+
+use crate::{ast::Input, attr::Attrs, ctxt::Ctxt, fallback};
+
+/// parse → validate → expand; on any error, the errors plus [`fallback`] impls.
+pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let parsed = Input::from_syn(&cx, input);
+    parsed.attrs.validate(&cx);
+    match cx.check() {
+        Ok(()) => impls(parsed.original, &options(&parsed.attrs)),
+        Err(err) => fallback::expand(input, err),
+    }
+}
+
+/// The `DownloadOptions` constant expression for the attributes.
+fn options(attrs: &Attrs) -> TokenStream {
+    // Destructured in full: a new option cannot be forgotten here.
+    let Attrs {
+        basename,
+        attachment,
+        mimetype,
+        encoding,
+        charset,
+        cache_control,
+    } = attrs;
+    let mut options = quote!(::downloadview::__private::DownloadOptions::new());
+    let strings = [
+        (quote!(basename), basename),
+        (quote!(mimetype), mimetype),
+        (quote!(encoding), encoding),
+        (quote!(charset), charset),
+        (quote!(cache_control), cache_control),
+    ];
+    for (setter, opt) in strings {
+        if let Some(opt) = opt {
+            let value = &opt.value;
+            options = quote!(#options.#setter(#value));
+        }
+    }
+    if let Some(opt) = attachment {
+        let value = opt.value;
+        options = quote!(#options.attachment(#value));
+    }
+    options
+}
+
+/// The impls, given the options expression.
+pub(crate) fn impls(input: &syn::DeriveInput, options: &TokenStream) -> TokenStream {
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    // Spanned at the type's name, so a missing `GetFile` impl is reported there.
+    let respond = quote_spanned! {ident.span()=>
+        ::downloadview::__private::respond::<Self>(self, req)
+    };
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_local_definitions, unused_qualifications, clippy::all, clippy::pedantic)]
+        const _: () = {
+            #[automatically_derived]
+            impl #impl_generics ::downloadview::__private::ViewOptions for #ident #ty_generics #where_clause {
+                const OPTIONS: ::downloadview::__private::DownloadOptions = #options;
+            }
+
+            #[automatically_derived]
+            impl #impl_generics ::downloadview::__private::Responder for #ident #ty_generics #where_clause {
+                type Body = ::downloadview::__private::DownloadBody;
+
+                fn respond_to(
+                    self,
+                    req: &::downloadview::__private::HttpRequest,
+                ) -> ::downloadview::__private::HttpResponse<Self::Body> {
+                    #respond
+                }
+            }
+
+            #[automatically_derived]
+            impl #impl_generics #ident #ty_generics #where_clause {
+                /// A route that answers GET and HEAD with `Self::default()`
+                /// (see `downloadview::route`).
+                #[allow(dead_code)]
+                pub fn route() -> ::downloadview::__private::Route
+                where
+                    for<'__downloadview> Self: ::core::default::Default + ::downloadview::__private::GetFile + 'static,
+                {
+                    ::downloadview::__private::route::<Self>()
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,242 @@
+//! The response body: runs the source only when bytes are sent, in bounded
+//! memory, and aborts the connection when the source fails (SPEC §6, §9).
+
+mod blocking;
+
+use std::{
+    fmt, io,
+    panic::{catch_unwind, AssertUnwindSafe},
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use bytes::Bytes;
+
+use crate::file::Source;
+
+pub(crate) use blocking::CHUNK;
+
+/// The body of every response a download view gives.
+///
+/// It enforces the declared size: a source that yields more or fewer bytes
+/// than its `Content-Length`, or that fails, ends the body with an error,
+/// which makes actix-web abort the connection (the client sees an incomplete
+/// transfer, never a clean end). The failure is logged once.
+pub struct DownloadBody {
+    kind: Kind,
+    /// The size announced in the headers, when known.
+    declared: Option<u64>,
+    sent: u64,
+    finished: bool,
+}
+
+enum Kind {
+    /// No body by design (304).
+    None,
+    /// A HEAD answer: announces GET's size, yields nothing, runs nothing.
+    Head,
+    /// In memory: zero-copy slices of at most [`CHUNK`] bytes.
+    Slices(Bytes),
+    /// A blocking source not yet started.
+    Blocking(Option<blocking::Produce>),
+    /// A blocking source running on the blocking pool.
+    Running(blocking::Receiver),
+    /// An async stream.
+    Stream(Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, crate::file::BoxError>>>>),
+    /// Any other actix body (error pages).
+    Other(BoxBody),
+}
+
+impl DownloadBody {
+    /// The body of a full response from `source`, announcing `declared` bytes.
+    pub(crate) fn new(source: Source, declared: Option<u64>) -> Self {
+        let kind = match source {
+            Source::Bytes(bytes) => Kind::Slices(bytes),
+            Source::Read(mut reader) => {
+                Kind::Blocking(Some(Box::new(move |tx: &mut blocking::Sender| {
+                    tx.read_from(&mut reader)
+                })))
+            }
+            Source::Seek(mut reader) => {
+                Kind::Blocking(Some(Box::new(move |tx: &mut blocking::Sender| {
+                    tx.read_from(&mut reader)
+                })))
+            }
+            Source::Iter(iter) => {
+                Kind::Blocking(Some(Box::new(move |tx: &mut blocking::Sender| {
+                    drain(iter, tx)
+                })))
+            }
+            Source::Generator(generate) => {
+                Kind::Blocking(Some(Box::new(move |tx: &mut blocking::Sender| {
+                    drain(generate(0), tx)
+                })))
+            }
+            Source::Writer(write) => {
+                Kind::Blocking(Some(Box::new(move |tx: &mut blocking::Sender| write(tx))))
+            }
+            Source::Stream(stream) => Kind::Stream(stream),
+        };
+        DownloadBody {
+            kind,
+            declared,
+            sent: 0,
+            finished: false,
+        }
+    }
+
+    /// The body of a HEAD answer: GET's size, no bytes, the source never runs.
+    pub(crate) fn head(declared: Option<u64>) -> Self {
+        DownloadBody {
+            kind: Kind::Head,
+            declared,
+            sent: 0,
+            finished: true,
+        }
+    }
+
+    /// No body at all (304).
+    pub(crate) fn none() -> Self {
+        DownloadBody {
+            kind: Kind::None,
+            declared: None,
+            sent: 0,
+            finished: true,
+        }
+    }
+
+    /// Wraps another body (error pages).
+    pub(crate) fn other(body: BoxBody) -> Self {
+        DownloadBody {
+            kind: Kind::Other(body),
+            declared: None,
+            sent: 0,
+            finished: false,
+        }
+    }
+
+    fn fail(&mut self, err: io::Error) -> Poll<Option<io::Result<Bytes>>> {
+        self.finished = true;
+        self.kind = Kind::None;
+        log::error!(
+            "downloadview: aborting the response after {} bytes: {err}",
+            self.sent
+        );
+        Poll::Ready(Some(Err(err)))
+    }
+
+    fn poll_source(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+        match &mut self.kind {
+            Kind::None | Kind::Head => Poll::Ready(None),
+            Kind::Slices(bytes) => {
+                if bytes.is_empty() {
+                    Poll::Ready(None)
+                } else {
+                    let n = bytes.len().min(CHUNK);
+                    Poll::Ready(Some(Ok(bytes.split_to(n))))
+                }
+            }
+            Kind::Blocking(produce) => match produce.take() {
+                Some(produce) => {
+                    let mut rx = blocking::spawn(produce);
+                    let poll = rx.poll_next(cx);
+                    self.kind = Kind::Running(rx);
+                    poll
+                }
+                None => Poll::Ready(None),
+            },
+            Kind::Running(rx) => rx.poll_next(cx),
+            Kind::Stream(stream) => {
+                match catch_unwind(AssertUnwindSafe(|| stream.as_mut().poll_next(cx))) {
+                    Ok(poll) => poll.map(|item| item.map(|r| r.map_err(io::Error::other))),
+                    Err(_) => Poll::Ready(Some(Err(io::Error::other("the body stream panicked")))),
+                }
+            }
+            Kind::Other(body) => Pin::new(body)
+                .poll_next(cx)
+                .map(|item| item.map(|r| r.map_err(|e| io::Error::other(e.to_string())))),
+        }
+    }
+}
+
+/// Hands every item of `iter` over, stopping at the first error.
+fn drain(iter: crate::file::ChunkIter, tx: &mut blocking::Sender) -> io::Result<()> {
+    for item in iter {
+        tx.push(item.map_err(io::Error::other)?)?;
+    }
+    Ok(())
+}
+
+impl MessageBody for DownloadBody {
+    type Error = io::Error;
+
+    fn size(&self) -> BodySize {
+        match &self.kind {
+            Kind::None => BodySize::None,
+            Kind::Other(body) => body.size(),
+            _ => match self.declared {
+                Some(n) => BodySize::Sized(n),
+                None => BodySize::Stream,
+            },
+        }
+    }
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+        let this = self.get_mut();
+        if this.finished {
+            return Poll::Ready(None);
+        }
+        loop {
+            return match this.poll_source(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    if chunk.is_empty() {
+                        continue;
+                    }
+                    this.sent += chunk.len() as u64;
+                    match this.declared {
+                        Some(declared) if this.sent > declared => {
+                            this.fail(io::Error::other(format!(
+                            "the source yielded more than its declared size of {declared} bytes"
+                        )))
+                        }
+                        _ => Poll::Ready(Some(Ok(chunk))),
+                    }
+                }
+                Poll::Ready(None) => match this.declared {
+                    Some(declared) if this.sent < declared => this.fail(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "the source ended after {} of its declared {declared} bytes",
+                            this.sent
+                        ),
+                    )),
+                    _ => {
+                        this.finished = true;
+                        Poll::Ready(None)
+                    }
+                },
+                Poll::Ready(Some(Err(err))) => this.fail(err),
+                Poll::Pending => Poll::Pending,
+            };
+        }
+    }
+}
+
+impl fmt::Debug for DownloadBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            Kind::None => "none",
+            Kind::Head => "head",
+            Kind::Slices(_) => "in-memory",
+            Kind::Blocking(_) | Kind::Running(_) => "blocking",
+            Kind::Stream(_) => "stream",
+            Kind::Other(_) => "other",
+        };
+        f.debug_struct("DownloadBody")
+            .field("kind", &kind)
+            .field("declared", &self.declared)
+            .field("sent", &self.sent)
+            .finish()
+    }
+}

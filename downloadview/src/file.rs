@@ -1,0 +1,423 @@
+//! `VirtualFile`: a body source plus the metadata that describes it (SPEC §3).
+//!
+//! A `VirtualFile` only *describes* the content. Its source runs when the body
+//! is actually sent, so HEAD and 304 answers never produce a byte.
+
+use std::{
+    borrow::Cow,
+    fmt,
+    io::{self, Read, Seek, SeekFrom, Write},
+    time::SystemTime,
+};
+
+use actix_web::http::header::EntityTag;
+use bytes::Bytes;
+use futures_core::Stream;
+
+/// A boxed error, as the fallible sources report it.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A blocking iterator of chunks.
+pub(crate) type ChunkIter = Box<dyn Iterator<Item = Result<Bytes, BoxError>> + Send + 'static>;
+
+/// A blocking writer closure.
+pub(crate) type WriteFn = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + Send + 'static>;
+
+/// `Read + Seek`, as one object-safe trait.
+pub(crate) trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek + ?Sized> ReadSeek for T {}
+
+/// The body source of a [`VirtualFile`].
+pub(crate) enum Source {
+    /// In memory; sent as zero-copy slices.
+    Bytes(Bytes),
+    /// A blocking reader, run on the blocking pool.
+    Read(Box<dyn Read + Send + 'static>),
+    /// A blocking reader that can seek (positioned at its start), so it can
+    /// serve ranges; run on the blocking pool.
+    Seek(Box<dyn ReadSeek + Send + 'static>),
+    /// An offset-aware generator: produces the content from any offset, so it
+    /// can serve ranges; run on the blocking pool.
+    Generator(std::sync::Arc<dyn Fn(u64) -> ChunkIter + Send + Sync + 'static>),
+    /// A blocking iterator of chunks, run on the blocking pool.
+    Iter(ChunkIter),
+    /// A blocking writer closure, run on the blocking pool.
+    Writer(WriteFn),
+    /// An async stream, polled on the worker.
+    Stream(std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + 'static>>),
+}
+
+impl Source {
+    /// The number of bytes the source is known to hold, without running it.
+    fn known_len(&self) -> Option<u64> {
+        match self {
+            Source::Bytes(bytes) => Some(bytes.len() as u64),
+            _ => None,
+        }
+    }
+}
+
+/// A file that does not live on disk: a body source plus its metadata
+/// (`name`, `size`, `content_type`, `last_modified`, `etag`).
+///
+/// Constructors cover what Django users do with `ContentFile`,
+/// `VirtualFile(StringIO)` and `BytesIteratorIO`, and more:
+///
+/// | constructor | source | size known |
+/// |---|---|---|
+/// | [`from_static`](Self::from_static), [`from_bytes`](Self::from_bytes), `From<String / Vec<u8> / &'static str / Bytes>` | in memory | yes, in bytes |
+/// | [`from_seekable_reader`](Self::from_seekable_reader) | `Read + Seek`, e.g. `Cursor<String>` | yes (seeks to the end) |
+/// | [`from_reader`](Self::from_reader) | any `Read` | only with [`with_size`](Self::with_size) |
+/// | [`from_iter`](Self::from_iter), [`from_try_iter`](Self::from_try_iter) | an iterator of chunks | only with `with_size` |
+/// | [`from_writer`](Self::from_writer) | a closure writing into `&mut dyn Write` | only with `with_size` |
+/// | [`from_stream`](Self::from_stream) | an async `Stream` of `Result<Bytes, E>` | only with `with_size` |
+///
+/// Blocking sources (reader, iterator, writer) never run on an actix worker
+/// thread: they run on the blocking pool and hand their bytes over through a
+/// channel bounded in bytes.
+///
+/// ```
+/// use std::io::Cursor;
+/// use downloadview::VirtualFile;
+///
+/// let text = VirtualFile::from_static(b"Hello world!\n").with_name("hello-world.txt");
+/// assert_eq!(text.size(), Some(13));
+/// assert_eq!(text.name(), Some("hello-world.txt"));
+///
+/// let stringio = VirtualFile::from_seekable_reader(Cursor::new(String::from("Hello world!\n")))?;
+/// assert_eq!(stringio.size(), Some(13));
+///
+/// let generated = VirtualFile::from_iter(["Hello ", "world!", "\n"]);
+/// assert_eq!(generated.size(), None); // sent chunked
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct VirtualFile {
+    pub(crate) source: Source,
+    name: Option<Cow<'static, str>>,
+    size: Option<u64>,
+    content_type: Option<Cow<'static, str>>,
+    last_modified: Option<SystemTime>,
+    etag: Option<EntityTag>,
+}
+
+impl VirtualFile {
+    fn new(source: Source) -> Self {
+        VirtualFile {
+            size: source.known_len(),
+            source,
+            name: None,
+            content_type: None,
+            last_modified: None,
+            etag: None,
+        }
+    }
+
+    /// Static bytes, sent without copying.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// let file = VirtualFile::from_static(b"Hello world!\n");
+    /// assert_eq!(file.size(), Some(13));
+    /// ```
+    pub fn from_static(bytes: &'static [u8]) -> Self {
+        Self::new(Source::Bytes(Bytes::from_static(bytes)))
+    }
+
+    /// Bytes or text in memory (`String`, `Vec<u8>`, `Bytes`, `&'static str`, …),
+    /// like Django's `ContentFile`. The size is the length **in bytes**.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// let file = VirtualFile::from_bytes(String::from("café"));
+    /// assert_eq!(file.size(), Some(5)); // bytes, not characters
+    /// ```
+    pub fn from_bytes(bytes: impl Into<Bytes>) -> Self {
+        Self::new(Source::Bytes(bytes.into()))
+    }
+
+    /// A blocking reader of unknown length (sent chunked unless
+    /// [`with_size`](Self::with_size) declares it). It runs on the blocking pool.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// let file = VirtualFile::from_reader(std::io::repeat(b'x').take(1000)).with_size(1000);
+    /// # use std::io::Read;
+    /// assert_eq!(file.size(), Some(1000));
+    /// ```
+    pub fn from_reader(reader: impl Read + Send + 'static) -> Self {
+        Self::new(Source::Read(Box::new(reader)))
+    }
+
+    /// A reader that can seek, like Django's `VirtualFile(StringIO(...))`: its
+    /// size is measured by seeking to the end (and back), so the response has a
+    /// `Content-Length`.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// use std::io::{Cursor, Seek, SeekFrom};
+    /// let mut cursor = Cursor::new(b"Hello world!\n".to_vec());
+    /// cursor.seek(SeekFrom::Start(6))?;
+    /// let file = VirtualFile::from_seekable_reader(cursor)?;
+    /// assert_eq!(file.size(), Some(7)); // what is left from the current position
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The error of the seeks, if any.
+    pub fn from_seekable_reader(reader: impl Read + Seek + Send + 'static) -> io::Result<Self> {
+        let mut reader = OffsetReader::new(reader)?;
+        let size = reader.len()?;
+        Ok(Self::new(Source::Seek(Box::new(reader))).with_size(size))
+    }
+
+    /// An offset-aware generator: `size` bytes, produced by `generate(offset)`,
+    /// which returns an iterator of the chunks from `offset` to the end. Range
+    /// requests start it at the first byte wanted (no generator anywhere else
+    /// can do that). It runs on the blocking pool.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// // byte i is (i % 251): any offset can be produced directly.
+    /// let file = VirtualFile::from_generator(1 << 20, |offset| {
+    ///     (offset..1 << 20).step_by(4096).map(move |start| {
+    ///         let end = (start + 4096).min(1 << 20);
+    ///         (start..end).map(|i| (i % 251) as u8).collect::<Vec<u8>>()
+    ///     })
+    /// });
+    /// assert_eq!(file.size(), Some(1 << 20));
+    /// ```
+    pub fn from_generator<F, I>(size: u64, generate: F) -> Self
+    where
+        F: Fn(u64) -> I + Send + Sync + 'static,
+        I: IntoIterator,
+        I::IntoIter: Send + 'static,
+        I::Item: Into<Bytes>,
+    {
+        let generate = move |offset: u64| -> ChunkIter {
+            Box::new(generate(offset).into_iter().map(|item| Ok(item.into())))
+        };
+        Self::new(Source::Generator(std::sync::Arc::new(generate))).with_size(size)
+    }
+
+    /// An iterator of chunks (`&'static str`, `String`, `Vec<u8>`, `Bytes`, …),
+    /// like Django's `BytesIteratorIO(generator)`. It runs on the blocking pool;
+    /// small items are coalesced into larger chunks.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// let file = VirtualFile::from_iter((1..=3).map(|i| format!("line {i}\n")));
+    /// assert_eq!(file.size(), None);
+    /// ```
+    #[allow(clippy::should_implement_trait)] // named after Django's iterator sources, and takes any IntoIterator
+    pub fn from_iter<I>(iter: I) -> Self
+    where
+        I: IntoIterator + 'static,
+        I::IntoIter: Send + 'static,
+        I::Item: Into<Bytes>,
+    {
+        Self::new(Source::Iter(Box::new(
+            iter.into_iter().map(|item| Ok(item.into())),
+        )))
+    }
+
+    /// An iterator of fallible chunks: an `Err` item aborts the response (the
+    /// client sees an incomplete transfer) and is logged.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// let rows = vec![Ok("a\n"), Err(std::io::Error::other("db went away"))];
+    /// let file = VirtualFile::from_try_iter(rows);
+    /// # let _ = file;
+    /// ```
+    pub fn from_try_iter<I, T, E>(iter: I) -> Self
+    where
+        I: IntoIterator<Item = Result<T, E>> + 'static,
+        I::IntoIter: Send + 'static,
+        T: Into<Bytes>,
+        E: Into<BoxError>,
+    {
+        Self::new(Source::Iter(Box::new(
+            iter.into_iter()
+                .map(|item| item.map(Into::into).map_err(Into::into)),
+        )))
+    }
+
+    /// A closure that writes the content into a `&mut dyn Write` (CSV writers,
+    /// zip writers, …). It runs on the blocking pool; when the client goes away
+    /// its next `write` fails, so it stops.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// use std::io::Write;
+    /// let file = VirtualFile::from_writer(|out| {
+    ///     for i in 0..3 {
+    ///         writeln!(out, "{i},{}", i * i)?;
+    ///     }
+    ///     Ok(())
+    /// });
+    /// # let _ = file;
+    /// ```
+    pub fn from_writer<F>(write: F) -> Self
+    where
+        F: FnOnce(&mut dyn Write) -> io::Result<()> + Send + 'static,
+    {
+        Self::new(Source::Writer(Box::new(write)))
+    }
+
+    /// An async stream of `Result<Bytes, E>` chunks, polled on the worker (it
+    /// must not block). An `Err` item aborts the response.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// use bytes::Bytes;
+    /// let chunks = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from("hi\n"))]);
+    /// let file = VirtualFile::from_stream(chunks).with_size(3);
+    /// # let _ = file;
+    /// ```
+    pub fn from_stream<S, E>(stream: S) -> Self
+    where
+        S: Stream<Item = Result<Bytes, E>> + 'static,
+        E: Into<BoxError>,
+    {
+        use futures_util::StreamExt as _;
+        Self::new(Source::Stream(Box::pin(
+            stream.map(|item| item.map_err(Into::into)),
+        )))
+    }
+
+    /// Sets the file's own name; the served name when the view has no basename.
+    /// Only its last `/`-separated component is used.
+    pub fn with_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Declares the size in bytes: the response gets a `Content-Length`. A source
+    /// that then yields more or fewer bytes aborts the response (SPEC §6).
+    pub fn with_size(mut self, size: u64) -> Self {
+        self.size = Some(size);
+        self
+    }
+
+    /// Sets the whole `Content-Type` value, used verbatim (no charset is added).
+    pub fn with_content_type(mut self, content_type: impl Into<Cow<'static, str>>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Sets the modification time, sent as `Last-Modified` and used for
+    /// conditional requests.
+    pub fn with_last_modified(mut self, last_modified: SystemTime) -> Self {
+        self.last_modified = Some(last_modified);
+        self
+    }
+
+    /// Sets the entity tag, sent as `ETag` and used for conditional requests.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// use actix_web::http::header::EntityTag;
+    /// let file = VirtualFile::from_static(b"v1").with_etag(EntityTag::new_strong("v1".into()));
+    /// assert_eq!(file.etag().unwrap().tag(), "v1");
+    /// ```
+    pub fn with_etag(mut self, etag: EntityTag) -> Self {
+        self.etag = Some(etag);
+        self
+    }
+
+    /// The file's own name, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The size in bytes, when known.
+    pub fn size(&self) -> Option<u64> {
+        self.size
+    }
+
+    /// The `Content-Type` set with [`with_content_type`](Self::with_content_type).
+    pub fn content_type(&self) -> Option<&str> {
+        self.content_type.as_deref()
+    }
+
+    /// The modification time, if any.
+    pub fn last_modified(&self) -> Option<SystemTime> {
+        self.last_modified
+    }
+
+    /// The entity tag, if any.
+    pub fn etag(&self) -> Option<&EntityTag> {
+        self.etag.as_ref()
+    }
+}
+
+impl fmt::Debug for VirtualFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let source = match &self.source {
+            Source::Bytes(_) => "bytes",
+            Source::Read(_) => "reader",
+            Source::Seek(_) => "seekable reader",
+            Source::Generator(_) => "generator",
+            Source::Iter(_) => "iterator",
+            Source::Writer(_) => "writer",
+            Source::Stream(_) => "stream",
+        };
+        f.debug_struct("VirtualFile")
+            .field("source", &source)
+            .field("name", &self.name)
+            .field("size", &self.size)
+            .field("content_type", &self.content_type)
+            .field("last_modified", &self.last_modified)
+            .field("etag", &self.etag)
+            .finish()
+    }
+}
+
+macro_rules! from_in_memory {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for VirtualFile {
+            /// In-memory content, as [`VirtualFile::from_bytes`].
+            fn from(content: $ty) -> Self {
+                VirtualFile::from_bytes(content)
+            }
+        }
+    )*};
+}
+from_in_memory!(Bytes, String, Vec<u8>, &'static str, &'static [u8]);
+
+/// A seekable reader whose offsets count from where it stood when given, so
+/// that offset 0 is the first byte of the file.
+struct OffsetReader<R> {
+    inner: R,
+    base: u64,
+}
+
+impl<R: Read + Seek> OffsetReader<R> {
+    fn new(mut inner: R) -> io::Result<Self> {
+        let base = inner.stream_position()?;
+        Ok(OffsetReader { inner, base })
+    }
+
+    /// The bytes from the base to the end; leaves the position at the base.
+    fn len(&mut self) -> io::Result<u64> {
+        let end = self.inner.seek(SeekFrom::End(0))?;
+        self.inner.seek(SeekFrom::Start(self.base))?;
+        Ok(end.saturating_sub(self.base))
+    }
+}
+
+impl<R: Read> Read for OffsetReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl<R: Seek> Seek for OffsetReader<R> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let pos = match pos {
+            SeekFrom::Start(n) => SeekFrom::Start(self.base.saturating_add(n)),
+            other => other,
+        };
+        Ok(self.inner.seek(pos)?.saturating_sub(self.base))
+    }
+}

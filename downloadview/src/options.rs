@@ -1,0 +1,99 @@
+//! The DownloadMixin options of a view (SPEC §2), as a `const`-buildable value.
+//!
+//! `#[derive(VirtualDownloadView)]` turns the `#[download(...)]` attribute into a
+//! `DownloadOptions` constant; the provided methods of [`GetFile`](crate::GetFile)
+//! read their defaults from it.
+
+/// The options of a download view: the defaults of the overridable methods of
+/// [`GetFile`](crate::GetFile).
+///
+/// Built with `const` setters, so it can be written in a `const` item. The derive
+/// writes it for you from `#[download(...)]`; write it by hand only when
+/// implementing [`ViewOptions`](crate::ViewOptions) without the derive.
+///
+/// ```
+/// use downloadview::DownloadOptions;
+///
+/// const OPTIONS: DownloadOptions = DownloadOptions::new()
+///     .basename("report.csv")
+///     .attachment(false)
+///     .cache_control("no-store");
+///
+/// assert_eq!(OPTIONS.basename, Some("report.csv"));
+/// assert!(!OPTIONS.attachment);
+/// assert_eq!(OPTIONS.charset, "utf-8");
+/// assert_eq!(DownloadOptions::new().mimetype, None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DownloadOptions {
+    /// Client-side file name; falls back to the file's own name. Default: none.
+    pub basename: Option<&'static str>,
+    /// `attachment` (true) or `inline` (false) disposition. Default: `true`.
+    pub attachment: bool,
+    /// MIME type. Default: none (the file's, else guessed from the name).
+    pub mimetype: Option<&'static str>,
+    /// Sent as `Content-Encoding` when set. Default: none (never guessed).
+    pub encoding: Option<&'static str>,
+    /// Charset appended to `text/*` types. Default: `"utf-8"`.
+    pub charset: &'static str,
+    /// Sent verbatim as `Cache-Control` when set. Default: none.
+    pub cache_control: Option<&'static str>,
+}
+
+impl DownloadOptions {
+    /// The defaults: no basename, `attachment`, no MIME type or encoding,
+    /// charset `utf-8`, no `Cache-Control`.
+    pub const fn new() -> Self {
+        DownloadOptions {
+            basename: None,
+            attachment: true,
+            mimetype: None,
+            encoding: None,
+            charset: "utf-8",
+            cache_control: None,
+        }
+    }
+
+    /// Sets the client-side file name.
+    pub const fn basename(mut self, basename: &'static str) -> Self {
+        self.basename = Some(basename);
+        self
+    }
+
+    /// Chooses `attachment` (true) or `inline` (false).
+    pub const fn attachment(mut self, attachment: bool) -> Self {
+        self.attachment = attachment;
+        self
+    }
+
+    /// Sets the MIME type, e.g. `"text/csv"`.
+    pub const fn mimetype(mut self, mimetype: &'static str) -> Self {
+        self.mimetype = Some(mimetype);
+        self
+    }
+
+    /// Sets the `Content-Encoding`, e.g. `"gzip"` for content that is already compressed.
+    pub const fn encoding(mut self, encoding: &'static str) -> Self {
+        self.encoding = Some(encoding);
+        self
+    }
+
+    /// Sets the charset appended to `text/*` types.
+    pub const fn charset(mut self, charset: &'static str) -> Self {
+        self.charset = charset;
+        self
+    }
+
+    /// Sets the `Cache-Control` value.
+    pub const fn cache_control(mut self, cache_control: &'static str) -> Self {
+        self.cache_control = Some(cache_control);
+        self
+    }
+}
+
+impl Default for DownloadOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}

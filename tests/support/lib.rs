@@ -1,0 +1,294 @@
+//! Test support for downloadview's black-box tests: a real-socket test server
+//! and a raw HTTP/1.1 client that reports exactly what went over the wire,
+//! including whether the body ended cleanly (a complete chunked terminator or
+//! the full `Content-Length`) or was cut off.
+#![allow(missing_docs, unreachable_pub)]
+
+use std::{
+    io::{self, Read, Write},
+    net::{SocketAddr, TcpListener, TcpStream},
+    thread,
+    time::Duration,
+};
+
+use actix_web::{dev::ServerHandle, web::ServiceConfig, App, HttpServer};
+
+/// A server on 127.0.0.1 with an ephemeral port, stopped on drop.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    handle: ServerHandle,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+/// Serves `configure` with 2 workers.
+pub fn serve<F>(configure: F) -> TestServer
+where
+    F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
+{
+    serve_with(2, configure)
+}
+
+/// Serves `configure` with `workers` workers.
+pub fn serve_with<F>(workers: usize, configure: F) -> TestServer
+where
+    F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local addr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = HttpServer::new(move || App::new().configure(configure.clone()))
+                .workers(workers)
+                .disable_signals()
+                .shutdown_timeout(1)
+                .listen(listener)
+                .expect("listen")
+                .run();
+            tx.send(server.handle()).expect("send handle");
+            server.await.expect("server");
+        });
+    });
+    let handle = rx.recv().expect("server started");
+    TestServer {
+        addr,
+        handle,
+        thread: Some(thread),
+    }
+}
+
+impl TestServer {
+    pub fn get(&self, path: &str) -> Response {
+        request(self.addr, "GET", path, &[])
+    }
+
+    pub fn head(&self, path: &str) -> Response {
+        request(self.addr, "HEAD", path, &[])
+    }
+
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+        request(self.addr, method, path, headers)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        actix_web::rt::System::new().block_on(handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A response as it went over the wire.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    /// Header names lowercased, values as sent, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The body ended as its framing says (full Content-Length, or a chunked
+    /// terminator); false when the connection was cut short.
+    pub complete: bool,
+    pub chunked: bool,
+    /// The raw head (status line and headers), for exactness checks.
+    pub raw_head: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn headers_named(&self, name: &str) -> Vec<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The headers as an actix `HeaderMap` (for `downloadview::test`).
+    pub fn header_map(&self) -> actix_web::http::header::HeaderMap {
+        use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+        let mut map = HeaderMap::new();
+        for (k, v) in &self.headers {
+            if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::from_str(v)) {
+                map.append(k, v);
+            }
+        }
+        map
+    }
+
+    pub fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::from_u16(self.status).expect("valid status")
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends one request with `Connection: close` and reads the whole response.
+pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut stream = connect(addr);
+    stream.write_all(req.as_bytes()).expect("send request");
+    read_response(&mut stream, method == "HEAD")
+}
+
+/// Sends raw bytes as the request and reads the response.
+pub fn raw_request(addr: SocketAddr, raw: &[u8], head_request: bool) -> Response {
+    let mut stream = connect(addr);
+    stream.write_all(raw).expect("send request");
+    read_response(&mut stream, head_request)
+}
+
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    stream
+}
+
+/// Reads one response from `stream` (the head, then the body by its framing).
+pub fn read_response(stream: &mut TcpStream, head_request: bool) -> Response {
+    let mut reader = Buffered {
+        stream,
+        buf: Vec::new(),
+        pos: 0,
+    };
+    let head = reader.read_until(b"\r\n\r\n").expect("response head");
+    let raw_head = String::from_utf8_lossy(&head).into_owned();
+    let mut lines = raw_head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let headers: Vec<(String, String)> = lines
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let chunked = find("transfer-encoding").is_some_and(|te| te.eq_ignore_ascii_case("chunked"));
+    let no_body = head_request || status == 304 || status == 204 || (100..200).contains(&status);
+    let (body, complete) = if no_body {
+        (Vec::new(), true)
+    } else if chunked {
+        reader.read_chunked()
+    } else if let Some(len) = find("content-length").and_then(|l| l.parse::<usize>().ok()) {
+        let body = reader.read_exact_or_eof(len);
+        let complete = body.len() == len;
+        (body, complete)
+    } else {
+        (reader.read_to_end(), true)
+    };
+    Response {
+        status,
+        headers,
+        body,
+        complete,
+        chunked,
+        raw_head,
+    }
+}
+
+struct Buffered<'a> {
+    stream: &'a mut TcpStream,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl Buffered<'_> {
+    fn fill(&mut self) -> io::Result<usize> {
+        let mut chunk = [0u8; 64 * 1024];
+        let n = self.stream.read(&mut chunk)?;
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(n)
+    }
+
+    fn read_until(&mut self, delim: &[u8]) -> Option<Vec<u8>> {
+        loop {
+            if let Some(i) = self.buf[self.pos..]
+                .windows(delim.len())
+                .position(|w| w == delim)
+            {
+                let out = self.buf[self.pos..self.pos + i].to_vec();
+                self.pos += i + delim.len();
+                return Some(out);
+            }
+            match self.fill() {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    fn read_exact_or_eof(&mut self, len: usize) -> Vec<u8> {
+        while self.buf.len() - self.pos < len {
+            match self.fill() {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        let end = (self.pos + len).min(self.buf.len());
+        let out = self.buf[self.pos..end].to_vec();
+        self.pos = end;
+        out
+    }
+
+    fn read_to_end(&mut self) -> Vec<u8> {
+        while let Ok(n) = self.fill() {
+            if n == 0 {
+                break;
+            }
+        }
+        let out = self.buf[self.pos..].to_vec();
+        self.pos = self.buf.len();
+        out
+    }
+
+    /// The decoded body and whether the terminating chunk arrived.
+    fn read_chunked(&mut self) -> (Vec<u8>, bool) {
+        let mut body = Vec::new();
+        loop {
+            let Some(size_line) = self.read_until(b"\r\n") else {
+                return (body, false);
+            };
+            let size_text = String::from_utf8_lossy(&size_line);
+            let size_text = size_text.split(';').next().unwrap_or("").trim();
+            let Ok(size) = usize::from_str_radix(size_text, 16) else {
+                return (body, false);
+            };
+            if size == 0 {
+                // Trailers (none expected), then the final CRLF.
+                return (body, self.read_until(b"\r\n").is_some());
+            }
+            let data = self.read_exact_or_eof(size);
+            let got = data.len();
+            body.extend_from_slice(&data);
+            if got < size || self.read_until(b"\r\n").is_none() {
+                return (body, false);
+            }
+        }
+    }
+}
