@@ -8,9 +8,18 @@
 //!
 //! Every route is listed, with a line on what it shows, at `/`.
 
-use std::{borrow::Cow, io::Cursor};
+use std::{
+    borrow::Cow,
+    io::{Cursor, Write},
+    sync::OnceLock,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{
+    error::ErrorBadRequest, http::header::EntityTag, web, App, HttpRequest, HttpResponse,
+    HttpServer,
+};
+use bytes::Bytes;
 use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
 
 const HELLO: &[u8] = b"Hello world!\n";
@@ -96,6 +105,116 @@ impl GetFile for MissingDownloadView {
     }
 }
 
+/// Size of the chunks `/big/` and `/stream/` produce.
+const CHUNK: u64 = 64 * 1024;
+
+/// `CHUNK + 251` bytes where byte i is `i % 251`: any chunk of the pattern,
+/// from any offset, is a zero-copy slice of it.
+fn pattern() -> &'static Bytes {
+    static PATTERN: OnceLock<Bytes> = OnceLock::new();
+    PATTERN.get_or_init(|| {
+        (0..CHUNK + 251)
+            .map(|i| (i % 251) as u8)
+            .collect::<Vec<u8>>()
+            .into()
+    })
+}
+
+/// The bytes `[offset, offset + len)` of the pattern; `len` at most `CHUNK`.
+fn pattern_chunk(offset: u64, len: u64) -> Bytes {
+    let start = (offset % 251) as usize;
+    pattern().slice(start..start + len as usize)
+}
+
+/// The chunks of the pattern from `offset` to `size`.
+fn pattern_chunks(offset: u64, size: u64) -> impl Iterator<Item = Bytes> + Send + 'static {
+    (offset..size)
+        .step_by(CHUNK as usize)
+        .map(move |start| pattern_chunk(start, CHUNK.min(size - start)))
+}
+
+/// A query parameter as a number, `default` when absent, 400 when malformed.
+fn number_param(req: &HttpRequest, name: &str, default: u64) -> Result<u64, DownloadError> {
+    let query = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map_err(|e| ErrorBadRequest(format!("bad query string: {e}")))?;
+    match query.iter().rev().find(|(k, _)| k == name) {
+        None => Ok(default),
+        Some((_, value)) => value.parse().map_err(|_| {
+            ErrorBadRequest(format!(
+                "{name} must be a whole number from 0 to {}, not {value:?}",
+                u64::MAX
+            ))
+            .into()
+        }),
+    }
+}
+
+/// `/big/?size=N`: N bytes (default 64 MiB) from an offset-aware generator;
+/// the size is known and Range requests start the generator where needed.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "big.bin")]
+pub struct BigDownloadView;
+
+impl GetFile for BigDownloadView {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        let size = number_param(req, "size", 64 << 20)?;
+        Ok(VirtualFile::from_generator(size, move |offset| {
+            pattern_chunks(offset, size)
+        }))
+    }
+}
+
+/// `/stream/?size=N`: N bytes from an async `Stream`, size unknown (chunked).
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "stream.bin")]
+pub struct StreamDownloadView;
+
+impl GetFile for StreamDownloadView {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        let size = number_param(req, "size", 64 << 20)?;
+        let chunks =
+            futures_util::stream::iter(pattern_chunks(0, size).map(Ok::<_, std::io::Error>));
+        Ok(VirtualFile::from_stream(chunks))
+    }
+}
+
+/// `/csv/?rows=N`: a CSV export written row by row by a writer closure.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "export.csv", mimetype = "text/csv")]
+pub struct CsvDownloadView;
+
+impl GetFile for CsvDownloadView {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        let rows = number_param(req, "rows", 1000)?;
+        Ok(VirtualFile::from_writer(move |out: &mut dyn Write| {
+            writeln!(out, "id,name,square")?;
+            for i in 0..rows {
+                writeln!(out, "{i},item {i},{}", u128::from(i) * u128::from(i))?;
+            }
+            Ok(())
+        }))
+    }
+}
+
+/// `/versioned/`: `/text/` with an `ETag` and a `Last-Modified`, for
+/// conditional requests.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "hello-world.txt")]
+pub struct VersionedDownloadView;
+
+/// When `/versioned/`'s content last changed.
+pub fn versioned_last_modified() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+impl GetFile for VersionedDownloadView {
+    fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        Ok(VirtualFile::from_static(HELLO)
+            .with_etag(EntityTag::new_strong("hello-v1".to_owned()))
+            .with_last_modified(versioned_last_modified()))
+    }
+}
+
 /// The routes of the demo, with a line each for the index page.
 pub const ROUTES: &[(&str, &str)] = &[
     (
@@ -123,6 +242,22 @@ pub const ROUTES: &[(&str, &str)] = &[
         "/text/ served under the name taken from the path (get_basename overridden)",
     ),
     ("/missing/", "get_file answers NotFound: 404"),
+    (
+        "/big/?size=1048576",
+        "N bytes (default 64 MiB) from an offset-aware generator: size known, byte i is i % 251",
+    ),
+    (
+        "/stream/?size=1048576",
+        "N bytes from an async Stream: size unknown, sent chunked",
+    ),
+    (
+        "/csv/?rows=1000",
+        "a CSV export of N rows written by a writer closure, streamed",
+    ),
+    (
+        "/versioned/",
+        "/text/ with an ETag and a Last-Modified, for conditional requests",
+    ),
 ];
 
 async fn index() -> HttpResponse {
@@ -150,7 +285,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/inline/", InlineDownloadView::route())
         .route("/unicode/", UnicodeDownloadView::route())
         .route("/named/{name}", NamedDownloadView::route())
-        .route("/missing/", MissingDownloadView::route());
+        .route("/missing/", MissingDownloadView::route())
+        .route("/big/", BigDownloadView::route())
+        .route("/stream/", StreamDownloadView::route())
+        .route("/csv/", CsvDownloadView::route())
+        .route("/versioned/", VersionedDownloadView::route());
 }
 
 #[actix_web::main]
