@@ -37,7 +37,10 @@ fn assert_download(res: &Response, expected: ExpectedDownload) {
 fn text_is_djangos_content_file_demo() {
     let res = server().get("/text/");
     assert_download(&res, hello("hello-world.txt").attachment(true));
-    assert_eq!(res.header("content-disposition"), Some(r#"attachment; filename="hello-world.txt""#));
+    assert_eq!(
+        res.header("content-disposition"),
+        Some(r#"attachment; filename="hello-world.txt""#)
+    );
     assert_eq!(res.header("content-length"), Some("13"));
     assert!(!res.chunked);
 }
@@ -46,24 +49,41 @@ fn text_is_djangos_content_file_demo() {
 fn stringio_is_djangos_stringio_demo() {
     let res = server().get("/stringio/");
     assert_download(&res, hello("hello-world.txt").attachment(true));
-    assert_eq!(res.header("content-disposition"), Some(r#"attachment; filename="hello-world.txt""#));
-    assert_eq!(res.header("content-length"), Some("13"), "a seekable reader has a known size");
+    assert_eq!(
+        res.header("content-disposition"),
+        Some(r#"attachment; filename="hello-world.txt""#)
+    );
+    assert_eq!(
+        res.header("content-length"),
+        Some("13"),
+        "a seekable reader has a known size"
+    );
 }
 
 #[test]
 fn generated_is_chunked_with_the_same_headers() {
     let res = server().get("/generated/");
     assert_download(&res, hello("hello-world.txt").attachment(true));
-    assert_eq!(res.header("content-disposition"), Some(r#"attachment; filename="hello-world.txt""#));
+    assert_eq!(
+        res.header("content-disposition"),
+        Some(r#"attachment; filename="hello-world.txt""#)
+    );
     assert!(res.chunked, "size unknown: chunked");
-    assert_eq!(res.header("content-length"), None, "never Content-Length: 0 for a non-empty body");
+    assert_eq!(
+        res.header("content-length"),
+        None,
+        "never Content-Length: 0 for a non-empty body"
+    );
 }
 
 #[test]
 fn inline_keeps_the_file_name() {
     let res = server().get("/inline/");
     assert_download(&res, hello("hello-world.txt").attachment(false));
-    assert_eq!(res.header("content-disposition"), Some(r#"inline; filename="hello-world.txt""#));
+    assert_eq!(
+        res.header("content-disposition"),
+        Some(r#"inline; filename="hello-world.txt""#)
+    );
 }
 
 #[test]
@@ -84,7 +104,9 @@ fn named_takes_the_basename_from_the_path() {
     assert_download(&res, hello("😀 \"quoted\".txt").attachment(true));
     assert_eq!(
         res.header("content-disposition"),
-        Some(r#"attachment; filename="_\"quoted\".txt"; filename*=UTF-8''%F0%9F%98%80%20%22quoted%22.txt"#)
+        Some(
+            r#"attachment; filename="_\"quoted\".txt"; filename*=UTF-8''%F0%9F%98%80%20%22quoted%22.txt"#
+        )
     );
 }
 
@@ -99,10 +121,17 @@ fn named_with_hostile_names_never_breaks_the_header() {
     ] {
         let res = server().get(path);
         assert_eq!(res.status, 200, "{path}: {res:?}");
-        assert_eq!(res.headers_named("set-cookie"), Vec::<&str>::new(), "{path}: injected header");
+        assert_eq!(
+            res.headers_named("set-cookie"),
+            Vec::<&str>::new(),
+            "{path}: injected header"
+        );
         assert_download(&res, hello(name).attachment(true));
         let value = res.header("content-disposition").expect("disposition");
-        assert!(value.bytes().all(|b| (0x20..0x7f).contains(&b)), "{path}: {value:?}");
+        assert!(
+            value.bytes().all(|b| (0x20..0x7f).contains(&b)),
+            "{path}: {value:?}"
+        );
     }
 }
 
@@ -116,16 +145,34 @@ fn missing_is_404() {
 
 #[test]
 fn head_has_gets_headers_and_no_body() {
-    for path in ["/text/", "/stringio/", "/generated/", "/inline/", "/unicode/", "/named/x.txt", "/missing/", "/versioned/"] {
+    for path in [
+        "/text/",
+        "/stringio/",
+        "/generated/",
+        "/inline/",
+        "/unicode/",
+        "/named/x.txt",
+        "/missing/",
+        "/versioned/",
+    ] {
         let get = server().get(path);
         let head = server().head(path);
         assert_eq!(head.status, get.status, "{path}");
         let strip = |r: &Response| {
-            let mut headers: Vec<_> = r.headers.iter().filter(|(k, _)| k != "date").cloned().collect();
+            let mut headers: Vec<_> = r
+                .headers
+                .iter()
+                .filter(|(k, _)| k != "date")
+                .cloned()
+                .collect();
             headers.sort();
             headers
         };
-        assert_eq!(strip(&head), strip(&get), "{path}: HEAD headers differ from GET's");
+        assert_eq!(
+            strip(&head),
+            strip(&get),
+            "{path}: HEAD headers differ from GET's"
+        );
         assert!(head.body.is_empty(), "{path}");
     }
 }
@@ -137,10 +184,16 @@ fn index_links_every_route() {
     assert_eq!(res.header("content-type"), Some("text/html; charset=utf-8"));
     let html = res.text();
     for (path, _) in demo::ROUTES {
-        assert!(html.contains(&format!("href=\"{path}\"")), "index lacks {path}");
+        assert!(
+            html.contains(&format!("href=\"{path}\"")),
+            "index lacks {path}"
+        );
         let route = path.split('?').next().unwrap();
         let status = server().get(path).status;
-        assert!(status == 200 || (route == "/missing/" && status == 404), "{path}: {status}");
+        assert!(
+            status == 200 || (route == "/missing/" && status == 404),
+            "{path}: {status}"
+        );
     }
 }
 
@@ -181,9 +234,16 @@ fn demo_binary_listens_on_demo_addr() {
     let demo = exe
         .parent()
         .and_then(|deps| deps.parent())
-        .map(|dir| dir.join("examples").join(format!("demo{}", std::env::consts::EXE_SUFFIX)))
+        .map(|dir| {
+            dir.join("examples")
+                .join(format!("demo{}", std::env::consts::EXE_SUFFIX))
+        })
         .expect("target dir");
-    assert!(demo.exists(), "{} not built (cargo test builds examples)", demo.display());
+    assert!(
+        demo.exists(),
+        "{} not built (cargo test builds examples)",
+        demo.display()
+    );
     let mut child = Command::new(&demo)
         .env("DEMO_ADDR", "127.0.0.1:0")
         .stdout(Stdio::piped())

@@ -12,7 +12,9 @@ use std::{
 
 use actix_web::{error::ErrorForbidden, web, HttpRequest};
 use bytes::Bytes;
-use downloadview::{test::ExpectedDownload, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+use downloadview::{
+    test::ExpectedDownload, DownloadError, GetFile, VirtualDownloadView, VirtualFile,
+};
 use suite::{serve, serve_with, Response, TestServer};
 
 // ---------------------------------------------------------------- log capture
@@ -30,7 +32,10 @@ impl log::Log for Capture {
     }
     fn log(&self, record: &log::Record<'_>) {
         if record.target().starts_with("downloadview") {
-            logs().lock().unwrap().push(format!("{} {}", record.level(), record.args()));
+            logs()
+                .lock()
+                .unwrap()
+                .push(format!("{} {}", record.level(), record.args()));
         }
     }
     fn flush(&self) {}
@@ -76,8 +81,12 @@ impl GetFile for Sources {
             "bytes" => VirtualFile::from(Bytes::from_static("café\n".as_bytes())),
             "cursor" => VirtualFile::from_seekable_reader(Cursor::new(String::from("café\n")))?,
             "reader" => VirtualFile::from_reader(Cursor::new("café\n".as_bytes())),
-            "reader-sized" => VirtualFile::from_reader(Cursor::new("café\n".as_bytes())).with_size(6),
-            "iter-strings" => VirtualFile::from_iter(vec![String::from("caf"), String::from("é\n")]),
+            "reader-sized" => {
+                VirtualFile::from_reader(Cursor::new("café\n".as_bytes())).with_size(6)
+            }
+            "iter-strings" => {
+                VirtualFile::from_iter(vec![String::from("caf"), String::from("é\n")])
+            }
             "iter-vecs" => VirtualFile::from_iter(vec![b"caf".to_vec(), "é\n".as_bytes().to_vec()]),
             "writer" => VirtualFile::from_writer(|out| out.write_all("café\n".as_bytes())),
             "stream" => VirtualFile::from_stream(futures_util::stream::iter([
@@ -167,7 +176,11 @@ impl GetFile for Overrides {
         (req.query_string() == "bad").then_some(Cow::Borrowed("gzip\r\nX-Injected: 1"))
     }
     fn get_charset(&self, req: &HttpRequest) -> Cow<'static, str> {
-        Cow::Borrowed(if req.query_string() == "bad" { "utf-8\r\nX-Injected: 1" } else { "utf-8" })
+        Cow::Borrowed(if req.query_string() == "bad" {
+            "utf-8\r\nX-Injected: 1"
+        } else {
+            "utf-8"
+        })
     }
     fn cache_control(&self, req: &HttpRequest) -> Option<Cow<'static, str>> {
         (req.query_string() == "bad").then_some(Cow::Borrowed("no-store\r\nX-Injected: 1"))
@@ -182,7 +195,8 @@ struct Report {
 }
 impl GetFile for Report {
     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
-        Ok(VirtualFile::from(format!("id\n{}\n", self.id)).with_name(format!("reports/report-{}.csv", self.id)))
+        Ok(VirtualFile::from(format!("id\n{}\n", self.id))
+            .with_name(format!("reports/report-{}.csv", self.id)))
     }
 }
 
@@ -227,9 +241,15 @@ fn configure(cfg: &mut web::ServiceConfig) {
         .route("/lazy/", Lazy::route())
         .route("/failing/", Failing::route())
         .route("/overrides/", Overrides::route())
-        .route("/report/{id}", web::get().to(|id: web::Path<u32>| async move { Report { id: *id } }))
+        .route(
+            "/report/{id}",
+            web::get().to(|id: web::Path<u32>| async move { Report { id: *id } }),
+        )
         .route("/generic/", Generic::<String>::route())
-        .route("/generic-handler/", web::get().to(|| async { Generic("from handler") }))
+        .route(
+            "/generic-handler/",
+            web::get().to(|| async { Generic("from handler") }),
+        )
         .route("/typed/", FileTyped::route())
         .route("/png/", Png::route());
 }
@@ -283,12 +303,27 @@ fn every_source_sends_the_same_bytes_with_the_right_framing() {
         assert_complete(&res);
         assert_eq!(res.status, 200, "{kind}");
         assert_eq!(res.body, body, "{kind}");
-        assert_eq!(res.header("content-length"), length, "{kind}: Content-Length counts bytes");
-        assert_eq!(res.chunked, length.is_none(), "{kind}: chunked iff the size is unknown");
-        assert_eq!(res.header("content-type"), Some("text/plain; charset=utf-8"), "{kind}");
+        assert_eq!(
+            res.header("content-length"),
+            length,
+            "{kind}: Content-Length counts bytes"
+        );
+        assert_eq!(
+            res.chunked,
+            length.is_none(),
+            "{kind}: chunked iff the size is unknown"
+        );
+        assert_eq!(
+            res.header("content-type"),
+            Some("text/plain; charset=utf-8"),
+            "{kind}"
+        );
     }
     let res = server().get("/sources/?empty");
-    assert_eq!((res.status, res.header("content-length"), res.body.len()), (200, Some("0"), 0));
+    assert_eq!(
+        (res.status, res.header("content-length"), res.body.len()),
+        (200, Some("0"), 0)
+    );
 }
 
 #[test]
@@ -300,14 +335,25 @@ fn head_and_not_modified_never_run_the_body_source() {
         assert_eq!(head.status, 200);
         assert!(head.body.is_empty());
         if kind == "reader" {
-            assert_eq!(head.header("content-length"), Some("5"), "HEAD keeps GET's Content-Length");
+            assert_eq!(
+                head.header("content-length"),
+                Some("5"),
+                "HEAD keeps GET's Content-Length"
+            );
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
-        assert_eq!(BODY_RUNS.load(Ordering::SeqCst), before, "{kind}: HEAD ran the source");
+        assert_eq!(
+            BODY_RUNS.load(Ordering::SeqCst),
+            before,
+            "{kind}: HEAD ran the source"
+        );
 
         let get = server().get(&path);
         assert_eq!(get.body, b"lazy\n", "{kind}");
-        assert!(BODY_RUNS.load(Ordering::SeqCst) > before, "{kind}: GET must run it");
+        assert!(
+            BODY_RUNS.load(Ordering::SeqCst) > before,
+            "{kind}: GET must run it"
+        );
     }
 }
 
@@ -326,8 +372,16 @@ fn errors_get_their_status_and_reveal_nothing() {
         assert_eq!(res.status, 500, "{query}");
         assert_eq!(res.text(), "Internal Server Error", "{query}");
         assert!(!res.text().contains(secret));
-        let logged = logs().lock().unwrap().iter().any(|l| l.starts_with("ERROR") && l.contains(secret));
-        assert!(logged, "{query}: the 500's cause is logged: {:?}", logs().lock().unwrap());
+        let logged = logs()
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with("ERROR") && l.contains(secret));
+        assert!(
+            logged,
+            "{query}: the 500's cause is logged: {:?}",
+            logs().lock().unwrap()
+        );
     }
 }
 
@@ -343,20 +397,34 @@ fn a_panicking_get_file_is_a_500_for_that_request_only() {
         let ok = server.get("/failing/");
         assert_eq!((ok.status, ok.text().as_str()), (200, "fine\n"));
     }
-    assert!(logs().lock().unwrap().iter().any(|l| l.contains("panicked")));
+    assert!(logs()
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("panicked")));
 }
 
 #[test]
 fn overrides_decide_per_request() {
     let res = server().get("/overrides/");
-    assert_eq!(res.header("content-disposition"), Some(r#"attachment; filename="override.bin""#));
+    assert_eq!(
+        res.header("content-disposition"),
+        Some(r#"attachment; filename="override.bin""#)
+    );
     assert_eq!(res.header("content-type"), Some("application/octet-stream"));
 
     let res = server().get("/overrides/?inline");
-    assert_eq!(res.header("content-disposition"), Some(r#"inline; filename="override.bin""#));
+    assert_eq!(
+        res.header("content-disposition"),
+        Some(r#"inline; filename="override.bin""#)
+    );
 
     let res = server().get("/overrides/?empty");
-    assert_eq!(res.header("content-disposition"), Some("attachment"), "empty name: bare type");
+    assert_eq!(
+        res.header("content-disposition"),
+        Some("attachment"),
+        "empty name: bare type"
+    );
     let res = server().get("/overrides/?none");
     assert_eq!(res.header("content-disposition"), Some("attachment"));
 }
@@ -382,7 +450,10 @@ fn handler_built_views_carry_fields() {
         .content_type("text/csv; charset=utf-8")
         .content("id\n42\n")
         .assert(res.status_code(), &res.header_map(), &res.body);
-    assert_eq!(res.header("content-disposition"), Some(r#"attachment; filename="report-42.csv""#));
+    assert_eq!(
+        res.header("content-disposition"),
+        Some(r#"attachment; filename="report-42.csv""#)
+    );
 }
 
 #[test]
@@ -391,15 +462,26 @@ fn generic_views_with_where_clauses() {
     assert_eq!((res.status, res.text().as_str()), (200, "|"));
     let res = server().get("/generic-handler/");
     assert_eq!((res.status, res.text().as_str()), (200, "from handler|"));
-    assert_eq!(res.header("content-disposition"), Some(r#"attachment; filename="generic.txt""#));
+    assert_eq!(
+        res.header("content-disposition"),
+        Some(r#"attachment; filename="generic.txt""#)
+    );
 }
 
 #[test]
 fn content_type_rules() {
     let res = server().get("/typed/");
-    assert_eq!(res.header("content-type"), Some("application/vnd.api+json"), "the file's type is verbatim");
+    assert_eq!(
+        res.header("content-type"),
+        Some("application/vnd.api+json"),
+        "the file's type is verbatim"
+    );
     let res = server().get("/png/");
-    assert_eq!(res.header("content-type"), Some("image/png"), "no charset on binary types");
+    assert_eq!(
+        res.header("content-type"),
+        Some("image/png"),
+        "no charset on binary types"
+    );
 }
 
 #[test]
