@@ -1,10 +1,10 @@
 //! The `#[derive(VirtualDownloadView)]` macro of the [`downloadview`] crate.
 //! Use it through `downloadview`, which re-exports it and documents it.
 //!
-//! The pipeline has one stage per file: [`ast`] (a typed view of the input),
-//! [`attr`] (the `#[download(...)]` attribute), [`valid`] (the rules on its
-//! values), [`expand`] (the generated impls) and [`fallback`] (what is emitted
-//! when the input is invalid). Errors are collected in a [`ctxt::Ctxt`], so a
+//! The pipeline has one stage per file: `ast` (a typed view of the input),
+//! `attr` (the `#[download(...)]` attribute), `valid` (the rules on its
+//! values), `expand` (the generated impls) and `fallback` (what is emitted
+//! when the input is invalid). Errors are collected in a `ctxt::Ctxt`, so a
 //! user sees every mistake in one build.
 //!
 //! [`downloadview`]: https://docs.rs/downloadview
