@@ -205,10 +205,10 @@ impl GetFile for Report {
 #[download(basename = "generic.txt")]
 struct Generic<T>(T)
 where
-    T: AsRef<str>;
+    T: AsRef<str> + Send + 'static;
 impl<T> GetFile for Generic<T>
 where
-    T: AsRef<str>,
+    T: AsRef<str> + Send + 'static,
 {
     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
         Ok(VirtualFile::from(format!("{}|", self.0.as_ref())))

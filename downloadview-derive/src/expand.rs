@@ -84,7 +84,7 @@ pub(crate) fn impls(input: &syn::DeriveInput, options: &TokenStream) -> TokenStr
                 #[allow(dead_code)]
                 pub fn route() -> ::downloadview::__private::Route
                 where
-                    for<'__downloadview> Self: ::core::default::Default + ::downloadview::__private::GetFile + 'static,
+                    for<'__downloadview> Self: ::core::default::Default + ::downloadview::__private::GetFile + ::core::marker::Send + 'static,
                 {
                     ::downloadview::__private::route::<Self>()
                 }

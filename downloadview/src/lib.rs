@@ -72,6 +72,7 @@ mod error;
 mod file;
 mod options;
 mod plan;
+pub mod report;
 mod response;
 mod route;
 pub mod test;
@@ -88,6 +89,7 @@ pub use crate::{
     error::DownloadError,
     file::VirtualFile,
     options::DownloadOptions,
+    report::{DownloadReport, Outcome},
     response::respond,
     route::route,
     view::{GetFile, ViewOptions},

@@ -24,6 +24,8 @@ pub(crate) enum Reply {
 /// A download, decided: the file, the headers that describe it, the reply.
 pub(crate) struct Plan {
     pub(crate) file: VirtualFile,
+    /// The name the file is served under, if any (for the report).
+    pub(crate) name: Option<String>,
     pub(crate) reply: Reply,
     pub(crate) content_type: HeaderValue,
     pub(crate) disposition: Option<HeaderValue>,
@@ -61,8 +63,10 @@ pub(crate) fn decide<V: GetFile + ?Sized>(
         _ => Reply::Full,
     };
 
+    let name = name.map(str::to_owned);
     Ok(Plan {
         file,
+        name,
         reply,
         content_type,
         disposition,

@@ -1,6 +1,9 @@
 //! The only place that writes response headers: executes a [`Plan`].
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::{
+    panic::{catch_unwind, AssertUnwindSafe},
+    time::Instant,
+};
 
 use actix_web::{
     http::{
@@ -11,7 +14,7 @@ use actix_web::{
 };
 
 use crate::{
-    body::DownloadBody,
+    body::{track::Tracker, DownloadBody},
     plan::{self, Plan, Reply},
     DownloadError, GetFile,
 };
@@ -21,6 +24,10 @@ use crate::{
 ///
 /// Everything that runs user code (`get_file` and the option methods) runs
 /// inside a panic guard: a panic is a logged 500 for this request only.
+///
+/// The view is kept until the response ends, then its
+/// [`on_download`](GetFile::on_download) receives the report on the reporter
+/// thread: hence `Send + 'static`.
 ///
 /// ```
 /// use actix_web::{http::StatusCode, test::TestRequest, HttpRequest};
@@ -40,19 +47,45 @@ use crate::{
 /// assert_eq!(res.status(), StatusCode::OK);
 /// assert_eq!(res.headers().get("content-type").unwrap(), "text/plain; charset=utf-8");
 /// ```
-pub fn respond<V: GetFile>(view: V, req: &HttpRequest) -> HttpResponse<DownloadBody> {
-    match catch_unwind(AssertUnwindSafe(|| plan::decide(&view, req))) {
-        Ok(Ok(plan)) => execute(plan),
-        Ok(Err(err)) => error_response(&err, req),
+pub fn respond<V: GetFile + Send + 'static>(
+    view: V,
+    req: &HttpRequest,
+) -> HttpResponse<DownloadBody> {
+    let started = Instant::now();
+    let (res, basename, size) = match catch_unwind(AssertUnwindSafe(|| plan::decide(&view, req))) {
+        Ok(Ok(plan)) => {
+            let (name, size) = (plan.name.clone(), plan.file.size());
+            (execute(plan), name, size)
+        }
+        Ok(Err(err)) => (error_response(&err, req), None, None),
         Err(_) => {
             log::error!(
                 "downloadview: the view for {} {} panicked; answering 500",
                 req.method(),
                 req.path()
             );
-            error_response(&DownloadError::other("panic"), req)
+            (
+                error_response(&DownloadError::other("panic"), req),
+                None,
+                None,
+            )
         }
-    }
+    };
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    res.map_body(move |head, body| {
+        body.track(Tracker {
+            started,
+            method,
+            path,
+            status: head.status,
+            basename,
+            size,
+            ranges: Vec::new(),
+            first_byte: None,
+            hook: Box::new(move |report| view.on_download(report)),
+        })
+    })
 }
 
 fn error_response(err: &DownloadError, req: &HttpRequest) -> HttpResponse<DownloadBody> {
@@ -69,6 +102,7 @@ fn error_response(err: &DownloadError, req: &HttpRequest) -> HttpResponse<Downlo
 fn execute(plan: Plan) -> HttpResponse<DownloadBody> {
     let Plan {
         file,
+        name: _,
         reply,
         content_type,
         disposition,

@@ -29,7 +29,7 @@ use crate::{respond, GetFile};
 /// ```
 pub fn route<V>() -> Route
 where
-    V: GetFile + Default + 'static,
+    V: GetFile + Default + Send + 'static,
 {
     web::route()
         .guard(guard::Any(guard::Get()).or(guard::Head()))

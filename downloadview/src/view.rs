@@ -6,7 +6,7 @@ use std::{borrow::Cow, time::SystemTime};
 
 use actix_web::HttpRequest;
 
-use crate::{DownloadError, DownloadOptions, VirtualFile};
+use crate::{report::DownloadReport, DownloadError, DownloadOptions, VirtualFile};
 
 /// The attribute defaults of a view: what `#[download(...)]` says.
 ///
@@ -109,5 +109,44 @@ pub trait GetFile: ViewOptions {
     /// `last_modified`, in whole seconds, is later than `since`.
     fn was_modified_since(&self, file: &VirtualFile, since: SystemTime) -> bool {
         crate::conditional::modified_since(file.last_modified(), since)
+    }
+
+    /// Receives the report of each response once it is over: completed, cut
+    /// off by the client, or aborted by a failing source (see
+    /// [`DownloadReport`]). Called exactly once per response, on the
+    /// downloadview reporter thread (never on an actix worker); a panic here
+    /// is logged and does not affect anything else.
+    ///
+    /// Default: [`DownloadReport::log`], one `download …` line per response
+    /// through the `log` facade.
+    ///
+    /// ```
+    /// use std::{collections::HashMap, sync::{Arc, Mutex}};
+    /// use actix_web::HttpRequest;
+    /// use downloadview::{report::{DownloadReport, Outcome}, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    ///
+    /// /// Completed downloads per basename.
+    /// #[derive(VirtualDownloadView, Clone, Default)]
+    /// #[download(basename = "hello.txt")]
+    /// struct Counted {
+    ///     counts: Arc<Mutex<HashMap<String, u64>>>,
+    /// }
+    ///
+    /// impl GetFile for Counted {
+    ///     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    ///         Ok(VirtualFile::from_static(b"Hello world!\n"))
+    ///     }
+    ///
+    ///     fn on_download(&self, report: &DownloadReport) {
+    ///         if report.outcome == Outcome::Completed && report.method == "GET" {
+    ///             let name = report.basename.clone().unwrap_or_default();
+    ///             *self.counts.lock().unwrap().entry(name).or_default() += 1;
+    ///         }
+    ///         report.log();
+    ///     }
+    /// }
+    /// ```
+    fn on_download(&self, report: &DownloadReport) {
+        report.log();
     }
 }

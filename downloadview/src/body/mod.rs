@@ -2,6 +2,7 @@
 //! memory, and aborts the connection when the source fails (SPEC §6, §9).
 
 mod blocking;
+pub(crate) mod track;
 
 use std::{
     fmt, io,
@@ -13,7 +14,9 @@ use std::{
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use bytes::Bytes;
 
-use crate::file::Source;
+use crate::{file::Source, report::Outcome};
+
+use self::track::Tracker;
 
 pub(crate) use blocking::CHUNK;
 
@@ -29,6 +32,8 @@ pub struct DownloadBody {
     declared: Option<u64>,
     sent: u64,
     finished: bool,
+    /// Reports the outcome when the response ends; `None` once reported.
+    tracker: Option<Box<Tracker>>,
 }
 
 enum Kind {
@@ -83,6 +88,7 @@ impl DownloadBody {
             declared,
             sent: 0,
             finished: false,
+            tracker: None,
         }
     }
 
@@ -93,6 +99,7 @@ impl DownloadBody {
             declared,
             sent: 0,
             finished: true,
+            tracker: None,
         }
     }
 
@@ -103,6 +110,7 @@ impl DownloadBody {
             declared: None,
             sent: 0,
             finished: true,
+            tracker: None,
         }
     }
 
@@ -113,12 +121,27 @@ impl DownloadBody {
             declared: None,
             sent: 0,
             finished: false,
+            tracker: None,
+        }
+    }
+
+    /// Follows this response to its end and reports it.
+    pub(crate) fn track(mut self, tracker: Tracker) -> Self {
+        self.tracker = Some(Box::new(tracker));
+        self
+    }
+
+    /// Reports the outcome, once.
+    fn report(&mut self, outcome: Outcome, error: Option<String>) {
+        if let Some(tracker) = self.tracker.take() {
+            tracker.end(outcome, self.sent, error);
         }
     }
 
     fn fail(&mut self, err: io::Error) -> Poll<Option<io::Result<Bytes>>> {
         self.finished = true;
         self.kind = Kind::None;
+        self.report(Outcome::SourceFailed, Some(err.to_string()));
         log::error!(
             "downloadview: aborting the response after {} bytes: {err}",
             self.sent
@@ -193,14 +216,22 @@ impl MessageBody for DownloadBody {
                     if chunk.is_empty() {
                         continue;
                     }
-                    this.sent += chunk.len() as u64;
+                    let len = chunk.len() as u64;
                     match this.declared {
-                        Some(declared) if this.sent > declared => {
+                        Some(declared) if this.sent + len > declared => {
                             this.fail(io::Error::other(format!(
                             "the source yielded more than its declared size of {declared} bytes"
                         )))
                         }
-                        _ => Poll::Ready(Some(Ok(chunk))),
+                        _ => {
+                            if this.sent == 0 {
+                                if let Some(tracker) = &mut this.tracker {
+                                    tracker.first_byte();
+                                }
+                            }
+                            this.sent += len;
+                            Poll::Ready(Some(Ok(chunk)))
+                        }
                     }
                 }
                 Poll::Ready(None) => match this.declared {
@@ -213,12 +244,29 @@ impl MessageBody for DownloadBody {
                     )),
                     _ => {
                         this.finished = true;
+                        this.report(Outcome::Completed, None);
                         Poll::Ready(None)
                     }
                 },
                 Poll::Ready(Some(Err(err))) => this.fail(err),
                 Poll::Pending => Poll::Pending,
             };
+        }
+    }
+}
+
+impl Drop for DownloadBody {
+    fn drop(&mut self) {
+        if self.tracker.is_some() {
+            // actix never polls a body it knows to be empty: that is complete
+            // by design, as is a body that ended; anything else was cut off.
+            let empty = matches!(self.size(), BodySize::None | BodySize::Sized(0));
+            let outcome = if self.finished || empty {
+                Outcome::Completed
+            } else {
+                Outcome::ClientGone
+            };
+            self.report(outcome, None);
         }
     }
 }
