@@ -292,8 +292,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/versioned/", VersionedDownloadView::route());
 }
 
+/// Logs to stderr: one `download …` line per download (the report's own
+/// format), `[LEVEL target] message` for everything else. `RUST_LOG` filters
+/// as usual (default `info`; `RUST_LOG=downloadview::download=off` silences
+/// the download lines).
+fn init_logging() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format(|out, record| {
+            if record.target() == "downloadview::download" {
+                writeln!(out, "{}", record.args())
+            } else {
+                writeln!(
+                    out,
+                    "[{} {}] {}",
+                    record.level(),
+                    record.target(),
+                    record.args()
+                )
+            }
+        })
+        .init();
+}
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
+    init_logging();
     let addr = std::env::var("DEMO_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
     let server = HttpServer::new(|| App::new().configure(configure))
         .bind(&addr)

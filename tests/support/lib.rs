@@ -137,6 +137,17 @@ impl Response {
 
 /// Sends one request with `Connection: close` and reads the whole response.
 pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+    try_request(addr, method, path, headers).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// As [`request`], but a connection closed before any response head is an
+/// `Err` (what a client sees when a download aborts before its first flush).
+pub fn try_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Result<Response, String> {
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
@@ -144,7 +155,7 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
     req.push_str("\r\n");
     let mut stream = connect(addr);
     stream.write_all(req.as_bytes()).expect("send request");
-    read_response(&mut stream, method == "HEAD")
+    try_read_response(&mut stream, method == "HEAD")
 }
 
 /// Sends raw bytes as the request and reads the response.
@@ -164,12 +175,19 @@ pub fn connect(addr: SocketAddr) -> TcpStream {
 
 /// Reads one response from `stream` (the head, then the body by its framing).
 pub fn read_response(stream: &mut TcpStream, head_request: bool) -> Response {
+    try_read_response(stream, head_request).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// As [`read_response`]; `Err` when the connection closes before a response head.
+pub fn try_read_response(stream: &mut TcpStream, head_request: bool) -> Result<Response, String> {
     let mut reader = Buffered {
         stream,
         buf: Vec::new(),
         pos: 0,
     };
-    let head = reader.read_until(b"\r\n\r\n").expect("response head");
+    let head = reader
+        .read_until(b"\r\n\r\n")
+        .ok_or("the connection closed before a response head")?;
     let raw_head = String::from_utf8_lossy(&head).into_owned();
     let mut lines = raw_head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
@@ -202,14 +220,14 @@ pub fn read_response(stream: &mut TcpStream, head_request: bool) -> Response {
     } else {
         (reader.read_to_end(), true)
     };
-    Response {
+    Ok(Response {
         status,
         headers,
         body,
         complete,
         chunked,
         raw_head,
-    }
+    })
 }
 
 struct Buffered<'a> {
