@@ -6,11 +6,7 @@
 #[path = "../examples/demo.rs"]
 mod demo;
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-    sync::OnceLock,
-};
+use std::sync::OnceLock;
 
 use downloadview::test::ExpectedDownload;
 use suite::{serve, Response, TestServer};
@@ -230,36 +226,8 @@ fn httpdate(t: std::time::SystemTime) -> String {
 /// URL printed once it listens.
 #[test]
 fn demo_binary_listens_on_demo_addr() {
-    let exe = std::env::current_exe().expect("test exe");
-    let demo = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| {
-            dir.join("examples")
-                .join(format!("demo{}", std::env::consts::EXE_SUFFIX))
-        })
-        .expect("target dir");
-    assert!(
-        demo.exists(),
-        "{} not built (cargo test builds examples)",
-        demo.display()
-    );
-    let mut child = Command::new(&demo)
-        .env("DEMO_ADDR", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start demo");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("read the demo's first line");
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    let addr = url
-        .strip_prefix("http://")
-        .and_then(|rest| rest.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"));
-    let res = suite::request(addr.parse().expect("socket addr"), "GET", "/text/", &[]);
-    let _ = child.kill();
-    let _ = child.wait();
+    let demo = suite::DemoProcess::start(&[]);
+    let res = suite::request(demo.addr, "GET", "/text/", &[]);
+    drop(demo);
     assert_download(&res, hello("hello-world.txt"));
 }

@@ -2,49 +2,12 @@
 //! sees it running `cargo run --example demo` (the real binary, over real HTTP).
 
 use std::{
-    io::{BufRead, BufReader, Read, Write},
+    io::{BufRead, Read, Write},
     net::SocketAddr,
-    process::{Child, ChildStderr, Command, Stdio},
     time::Duration,
 };
 
-fn start_demo(rust_log: Option<&str>) -> (Child, SocketAddr, BufReader<ChildStderr>) {
-    let exe = std::env::current_exe().expect("test exe");
-    let demo = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| {
-            dir.join("examples")
-                .join(format!("demo{}", std::env::consts::EXE_SUFFIX))
-        })
-        .expect("target dir");
-    let mut cmd = Command::new(&demo);
-    cmd.env("DEMO_ADDR", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    match rust_log {
-        Some(filter) => cmd.env("RUST_LOG", filter),
-        None => cmd.env_remove("RUST_LOG"),
-    };
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {}: {e}", demo.display()));
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("demo URL line");
-    let addr = line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .and_then(|url| url.strip_prefix("http://"))
-        .and_then(|rest| rest.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .parse()
-        .expect("socket address");
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    (child, addr, stderr)
-}
+use suite::DemoProcess;
 
 /// The three requests of the issue: a full download, a client that stops
 /// after 1 MiB of `/big/`, and a HEAD.
@@ -68,10 +31,10 @@ fn three_requests(addr: SocketAddr) {
 
 #[test]
 fn one_download_line_per_download() {
-    let (mut child, addr, stderr) = start_demo(None);
-    three_requests(addr);
+    let mut demo = DemoProcess::start(&[]);
+    three_requests(demo.addr);
     let mut lines = Vec::new();
-    for line in stderr.lines() {
+    for line in demo.stderr.as_mut().expect("stderr").lines() {
         let line = line.expect("stderr");
         if line.starts_with("download ") {
             lines.push(line);
@@ -80,8 +43,7 @@ fn one_download_line_per_download() {
             }
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(demo);
     assert_eq!(lines.len(), 3, "{lines:#?}");
     let field = |line: &str, key: &str| {
         line.split(' ')
@@ -118,12 +80,10 @@ fn one_download_line_per_download() {
 
 #[test]
 fn rust_log_silences_the_download_lines() {
-    let (mut child, addr, stderr) = start_demo(Some("downloadview::download=off,info"));
-    three_requests(addr);
+    let demo = DemoProcess::start(&[("RUST_LOG", "downloadview::download=off,info")]);
+    three_requests(demo.addr);
     std::thread::sleep(Duration::from_millis(300));
-    let _ = child.kill();
-    let _ = child.wait();
-    let lines: Vec<String> = stderr.lines().map_while(Result::ok).collect();
+    let lines = demo.stop();
     assert!(
         lines.iter().any(|l| l.contains("starting")),
         "other logs still flow: {lines:#?}"

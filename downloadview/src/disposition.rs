@@ -78,7 +78,7 @@ fn ascii_fallback(name: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_ascii_control() || c.is_ascii_whitespace() || c == '\x0b' => out.push('_'),
+            c if c.is_ascii_control() || c.is_ascii_whitespace() => out.push('_'),
             c => out.push(c),
         }
     }
