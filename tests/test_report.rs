@@ -354,3 +354,42 @@ fn exactly_once_under_concurrent_downloads_with_random_disconnects() {
         assert_eq!(r.outcome, Outcome::ClientGone, "{r}");
     }
 }
+
+#[test]
+fn ranges_report_the_payload_of_each_range() {
+    let path = "/r/big/multi";
+    let res = server().request("GET", path, &[("Range", "bytes=0-99,1000-1999")]);
+    assert_eq!(res.status, 206);
+    assert!(res.complete);
+    let report = only_report(path);
+    assert_eq!(report.outcome, Outcome::Completed, "{report}");
+    assert_eq!(
+        report.bytes,
+        res.body.len() as u64,
+        "bytes = the multipart body sent"
+    );
+    let ranges: Vec<_> = report
+        .ranges
+        .iter()
+        .map(|r| (r.start, r.len, r.bytes))
+        .collect();
+    assert_eq!(ranges, [(0, 100, 100), (1000, 1000, 1000)], "{report}");
+
+    let path = "/r/big/single";
+    let res = server().request("GET", path, &[("Range", "bytes=10-")]);
+    assert_eq!(res.status, 206);
+    let report = only_report(path);
+    let ranges: Vec<_> = report
+        .ranges
+        .iter()
+        .map(|r| (r.start, r.len, r.bytes))
+        .collect();
+    assert_eq!(ranges, [(10, SIZE - 10, SIZE - 10)], "{report}");
+    assert_eq!(report.bytes, SIZE - 10);
+    assert!(
+        report
+            .to_string()
+            .contains(&format!("ranges=10-{}:{}", SIZE - 1, SIZE - 10)),
+        "{report}"
+    );
+}

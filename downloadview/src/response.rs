@@ -13,8 +13,15 @@ use actix_web::{
     HttpRequest, HttpResponse, ResponseError,
 };
 
+use bytes::Bytes;
+
 use crate::{
-    body::{track::Tracker, DownloadBody},
+    body::{
+        track::{RangeSpan, Tracker},
+        DownloadBody,
+    },
+    file::Source,
+    multipart::Multipart,
     plan::{self, Plan, Reply},
     DownloadError, GetFile,
 };
@@ -52,25 +59,28 @@ pub fn respond<V: GetFile + Send + 'static>(
     req: &HttpRequest,
 ) -> HttpResponse<DownloadBody> {
     let started = Instant::now();
-    let (res, basename, size) = match catch_unwind(AssertUnwindSafe(|| plan::decide(&view, req))) {
-        Ok(Ok(plan)) => {
-            let (name, size) = (plan.name.clone(), plan.file.size());
-            (execute(plan), name, size)
-        }
-        Ok(Err(err)) => (error_response(&err, req), None, None),
-        Err(_) => {
-            log::error!(
-                "downloadview: the view for {} {} panicked; answering 500",
-                req.method(),
-                req.path()
-            );
-            (
-                error_response(&DownloadError::other("panic"), req),
-                None,
-                None,
-            )
-        }
-    };
+    let (res, basename, size, ranges) =
+        match catch_unwind(AssertUnwindSafe(|| plan::decide(&view, req))) {
+            Ok(Ok(plan)) => {
+                let (name, size) = (plan.name.clone(), plan.file.size());
+                let (res, ranges) = execute(plan);
+                (res, name, size, ranges)
+            }
+            Ok(Err(err)) => (error_response(&err, req), None, None, Vec::new()),
+            Err(_) => {
+                log::error!(
+                    "downloadview: the view for {} {} panicked; answering 500",
+                    req.method(),
+                    req.path()
+                );
+                (
+                    error_response(&DownloadError::other("panic"), req),
+                    None,
+                    None,
+                    Vec::new(),
+                )
+            }
+        };
     let method = req.method().clone();
     let path = req.path().to_owned();
     res.map_body(move |head, body| {
@@ -81,7 +91,7 @@ pub fn respond<V: GetFile + Send + 'static>(
             status: head.status,
             basename,
             size,
-            ranges: Vec::new(),
+            ranges,
             first_byte: None,
             hook: Box::new(move |report| view.on_download(report)),
         })
@@ -99,7 +109,8 @@ fn error_response(err: &DownloadError, req: &HttpRequest) -> HttpResponse<Downlo
         .map_body(|_, body| DownloadBody::other(body))
 }
 
-fn execute(plan: Plan) -> HttpResponse<DownloadBody> {
+/// The response for `plan`, and where the ranges of a 206 sit in its body.
+fn execute(plan: Plan) -> (HttpResponse<DownloadBody>, Vec<RangeSpan>) {
     let Plan {
         file,
         name: _,
@@ -108,19 +119,65 @@ fn execute(plan: Plan) -> HttpResponse<DownloadBody> {
         disposition,
         encoding,
         cache_control,
+        accept_ranges,
     } = plan;
 
     let etag = file.etag().map(|tag| tag.to_string());
     let last_modified = file.last_modified();
     let size = file.size();
-    let (status, body) = match reply {
-        Reply::NotModified => (StatusCode::NOT_MODIFIED, DownloadBody::none()),
-        Reply::Head => (StatusCode::OK, DownloadBody::head(size)),
-        Reply::Full => (StatusCode::OK, DownloadBody::new(file.source, size)),
+    // What each reply sends: status, body, the Content-Type of the body (none
+    // for the bodiless answers), Content-Range.
+    let mut spans = Vec::new();
+    let (status, body, content_type, content_range) = match reply {
+        Reply::NotModified => (StatusCode::NOT_MODIFIED, DownloadBody::none(), None, None),
+        Reply::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, empty(), None, None),
+        Reply::RangeNotSatisfiable { size } => (
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            empty(),
+            None,
+            Some(format!("bytes */{size}")),
+        ),
+        Reply::Head => (
+            StatusCode::OK,
+            DownloadBody::head(size),
+            Some(content_type),
+            None,
+        ),
+        Reply::Full => (
+            StatusCode::OK,
+            DownloadBody::new(file.source, size),
+            Some(content_type),
+            None,
+        ),
+        Reply::Partial { range, size } => {
+            spans.push(RangeSpan {
+                start: range.first,
+                len: range.len(),
+                body_offset: 0,
+            });
+            (
+                StatusCode::PARTIAL_CONTENT,
+                DownloadBody::single_range(file.source, range),
+                Some(content_type),
+                Some(format!("bytes {}-{}/{size}", range.first, range.last)),
+            )
+        }
+        Reply::Multipart { ranges, size } => {
+            let layout = Multipart::new(&content_type, &ranges, size);
+            let multipart_type = layout.content_type();
+            spans = layout.spans();
+            (
+                StatusCode::PARTIAL_CONTENT,
+                DownloadBody::multipart(file.source, layout),
+                Some(multipart_type),
+                None,
+            )
+        }
     };
     let mut res = HttpResponse::with_body(status, body);
     let headers = res.headers_mut();
-    if reply != Reply::NotModified {
+    // The representation headers go with a representation (200, 206, HEAD).
+    if let Some(content_type) = content_type {
         headers.insert(header::CONTENT_TYPE, content_type);
         if let Some(value) = disposition {
             headers.insert(header::CONTENT_DISPOSITION, value);
@@ -128,7 +185,15 @@ fn execute(plan: Plan) -> HttpResponse<DownloadBody> {
         if let Some(value) = encoding {
             headers.insert(header::CONTENT_ENCODING, value);
         }
+        if accept_ranges {
+            headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+        }
     }
+    if let Some(value) = content_range.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.insert(header::CONTENT_RANGE, value);
+    }
+    // The validators and Cache-Control go on every answer, 304 included
+    // (RFC 9110 §15.4.5).
     if let Some(value) = etag.and_then(|tag| HeaderValue::from_str(&tag).ok()) {
         headers.insert(header::ETAG, value);
     }
@@ -138,5 +203,13 @@ fn execute(plan: Plan) -> HttpResponse<DownloadBody> {
     if let Some(value) = cache_control {
         headers.insert(header::CACHE_CONTROL, value);
     }
-    res
+    (res, spans)
 }
+
+/// An empty body with `Content-Length: 0` (412, 416).
+fn empty() -> DownloadBody {
+    DownloadBody::new(Source::Bytes(Bytes::new()), Some(0))
+}
+
+#[cfg(test)]
+mod tests;

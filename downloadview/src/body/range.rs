@@ -1,0 +1,219 @@
+//! The bodies of 206 answers (SPEC §8): one range, or `multipart/byteranges`,
+//! streamed from the source, never buffered whole.
+//!
+//! - In memory: zero-copy slices of the content (≤ [`CHUNK`] bytes each),
+//!   interleaved with the part headers, polled on the worker.
+//! - Seekable reader: a seek to each part's first byte, then reads of at most
+//!   [`CHUNK`] bytes up to the part's length.
+//! - Offset-aware generator: started at each part's first byte; only the bytes
+//!   needed are taken from it (its last chunk is truncated, zero-copy, and no
+//!   chunk more is pulled).
+//!
+//! Readers and generators become a lazy chunk iterator, which the ordinary
+//! engine runs on the blocking pool (byte-bounded channel, stop on
+//! disconnect). Only [`DownloadBody::new`] is used, with the exact length
+//! declared, so the size enforcement aborts the connection when a source
+//! comes up short.
+
+use std::{
+    io::{self, Read, Seek, SeekFrom},
+    sync::Arc,
+    vec,
+};
+
+use bytes::{Bytes, BytesMut};
+
+use super::{DownloadBody, CHUNK};
+use crate::{
+    file::{BoxError, ChunkIter, ReadSeek, Source},
+    multipart::{Multipart, Part},
+    range::ByteRange,
+};
+
+impl DownloadBody {
+    /// The body of a single-range 206: the bytes `range` of `source`.
+    pub(crate) fn single_range(source: Source, range: ByteRange) -> Self {
+        let part = Part {
+            head: Bytes::new(),
+            range,
+        };
+        Self::parts(source, vec![part], Bytes::new(), range.len())
+    }
+
+    /// The body of a `multipart/byteranges` 206, laid out by `layout`.
+    pub(crate) fn multipart(source: Source, layout: Multipart) -> Self {
+        let declared = layout.content_length();
+        Self::parts(source, layout.parts, layout.trailer, declared)
+    }
+
+    fn parts(source: Source, parts: Vec<Part>, trailer: Bytes, declared: u64) -> Self {
+        let source = match source {
+            Source::Bytes(bytes) => in_memory(&bytes, parts, trailer),
+            Source::Seek(reader) => Source::Iter(Box::new(SeekParts {
+                reader,
+                parts: parts.into_iter(),
+                trailer: Some(trailer),
+                seek_to: None,
+                remaining: 0,
+            })),
+            Source::Generator(generate) => Source::Iter(generated(generate, parts, trailer)),
+            // The plan only ranges over the three sources above; anything else
+            // must not be sent as if it were the requested bytes.
+            _ => failing("this source cannot serve ranges"),
+        };
+        DownloadBody::new(source, Some(declared))
+    }
+}
+
+/// A source that fails at once (the response is aborted).
+fn failing(why: &'static str) -> Source {
+    Source::Iter(Box::new(std::iter::once(Err(io::Error::other(why).into()))))
+}
+
+/// The segments (part heads, zero-copy slices, trailer) as a stream of chunks
+/// of at most [`CHUNK`] bytes.
+fn in_memory(bytes: &Bytes, parts: Vec<Part>, trailer: Bytes) -> Source {
+    let mut segments = Vec::with_capacity(parts.len() * 2 + 1);
+    for part in parts {
+        let ByteRange { first, last } = part.range;
+        let Some(slice) = usize::try_from(last)
+            .ok()
+            .filter(|&last| last < bytes.len())
+            // first <= last < bytes.len(): both fit in usize.
+            .map(|last| bytes.slice(first as usize..=last))
+        else {
+            // Cannot happen for a plan made with the content's own length;
+            // abort rather than panic or send wrong bytes.
+            return failing("range past the end of the content");
+        };
+        segments.push(part.head);
+        segments.push(slice);
+    }
+    segments.push(trailer);
+    let chunks = segments.into_iter().flat_map(|mut segment| {
+        std::iter::from_fn(move || {
+            (!segment.is_empty()).then(|| segment.split_to(segment.len().min(CHUNK)))
+        })
+    });
+    Source::Stream(Box::pin(futures_util::stream::iter(
+        chunks.map(Ok::<Bytes, BoxError>),
+    )))
+}
+
+/// Each part's head, then exactly its bytes from the generator started at its
+/// first byte; then the trailer.
+fn generated(
+    generate: Arc<dyn Fn(u64) -> ChunkIter + Send + Sync + 'static>,
+    parts: Vec<Part>,
+    trailer: Bytes,
+) -> ChunkIter {
+    let iter = parts
+        .into_iter()
+        .flat_map(move |part| {
+            let head = (!part.head.is_empty()).then_some(Ok(part.head));
+            let data = Take {
+                inner: generate(part.range.first),
+                remaining: part.range.len(),
+            };
+            head.into_iter().chain(data)
+        })
+        .chain((!trailer.is_empty()).then_some(Ok(trailer)));
+    Box::new(iter)
+}
+
+/// Exactly `remaining` bytes of a chunk iterator, or an error if it ends
+/// before; never pulls a chunk more than needed.
+struct Take {
+    inner: ChunkIter,
+    remaining: u64,
+}
+
+impl Iterator for Take {
+    type Item = Result<Bytes, BoxError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.remaining > 0 {
+            let mut chunk = match self.inner.next() {
+                Some(Ok(chunk)) => chunk,
+                Some(Err(err)) => return Some(Err(err)),
+                None => {
+                    let missing = std::mem::take(&mut self.remaining);
+                    return Some(Err(short(missing).into()));
+                }
+            };
+            if chunk.is_empty() {
+                continue;
+            }
+            if chunk.len() as u64 > self.remaining {
+                // remaining < chunk.len(): it fits in usize.
+                chunk.truncate(self.remaining as usize);
+            }
+            self.remaining -= chunk.len() as u64;
+            return Some(Ok(chunk));
+        }
+        None
+    }
+}
+
+/// The parts of a seekable reader: head, seek, reads up to the part's length.
+struct SeekParts {
+    reader: Box<dyn ReadSeek + Send>,
+    parts: vec::IntoIter<Part>,
+    trailer: Option<Bytes>,
+    /// The seek still to do before reading the current part.
+    seek_to: Option<u64>,
+    /// Bytes of the current part still to read.
+    remaining: u64,
+}
+
+impl SeekParts {
+    fn read_chunk(&mut self) -> io::Result<Bytes> {
+        if let Some(first) = self.seek_to.take() {
+            self.reader.seek(SeekFrom::Start(first))?;
+        }
+        // remaining is capped by CHUNK here: it fits in usize.
+        let want = self.remaining.min(CHUNK as u64) as usize;
+        let mut buf = BytesMut::zeroed(want);
+        let n = loop {
+            match self.reader.read(&mut buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other?,
+            }
+        };
+        if n == 0 {
+            return Err(short(std::mem::take(&mut self.remaining)));
+        }
+        buf.truncate(n);
+        self.remaining -= n as u64;
+        Ok(buf.freeze())
+    }
+}
+
+impl Iterator for SeekParts {
+    type Item = Result<Bytes, BoxError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.remaining > 0 {
+                return Some(self.read_chunk().map_err(Into::into));
+            }
+            match self.parts.next() {
+                Some(part) => {
+                    self.seek_to = Some(part.range.first);
+                    self.remaining = part.range.len();
+                    if !part.head.is_empty() {
+                        return Some(Ok(part.head));
+                    }
+                }
+                None => return self.trailer.take().filter(|t| !t.is_empty()).map(Ok),
+            }
+        }
+    }
+}
+
+fn short(missing: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("the source ended {missing} bytes short of the requested range"),
+    )
+}
