@@ -51,6 +51,10 @@ fn options(attrs: &Attrs) -> TokenStream {
 /// The impls, given the options expression.
 pub(crate) fn impls(input: &syn::DeriveInput, options: &TokenStream) -> TokenStream {
     let ident = &input.ident;
+    // `route()` is as visible as the type: `pub` on a private type would trip
+    // the user's `unreachable_pub`, and a private `route()` on a `pub` type
+    // would be useless to other modules.
+    let vis = &input.vis;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     // Spanned at the type's name, so a missing `GetFile` impl is reported there.
     let respond = quote_spanned! {ident.span()=>
@@ -81,10 +85,14 @@ pub(crate) fn impls(input: &syn::DeriveInput, options: &TokenStream) -> TokenStr
             impl #impl_generics #ident #ty_generics #where_clause {
                 /// A route that answers GET and HEAD with `Self::default()`
                 /// (see `downloadview::route`).
+                // The bound is higher-ranked so that it is checked where
+                // `route()` is called, not here: a view without `Default` (one
+                // built by a handler) still compiles, and calling its `route()`
+                // reports `DefaultView`'s message.
                 #[allow(dead_code)]
-                pub fn route() -> ::downloadview::__private::Route
+                #vis fn route() -> ::downloadview::__private::Route
                 where
-                    for<'__downloadview> Self: ::core::default::Default + ::downloadview::__private::GetFile + 'static,
+                    for<'__downloadview> Self: ::downloadview::__private::DefaultView,
                 {
                     ::downloadview::__private::route::<Self>()
                 }
