@@ -2,7 +2,14 @@
 
 pub use actix_web::{HttpRequest, HttpResponse, Responder, Route};
 
-pub use crate::{respond, route, DownloadBody, DownloadOptions, GetFile, ViewOptions};
+pub use crate::{route, DownloadBody, DownloadOptions, GetFile, ViewOptions};
+
+/// What the derived `Responder` calls. A wrapper of [`crate::respond`] so that
+/// the note of a missing-`GetFile` error points here, at a signature that only
+/// changes with the derive, and not at the runtime's `respond`.
+pub fn respond<V: GetFile>(view: V, req: &HttpRequest) -> HttpResponse<DownloadBody> {
+    crate::respond(view, req)
+}
 
 /// What the derived `route()` needs: a view it can build for every request.
 /// Its only purpose is the message when a view is not `Default`.
