@@ -18,8 +18,9 @@ pub(crate) const KEYS: &[&str] = &[
     "cache_control",
 ];
 
-/// One option as written: its key (for "duplicate" errors), its literal (for
-/// value errors) and its value.
+/// One option as written: its literal (for value errors) and its value. A
+/// duplicate is reported at the second key while parsing, so the key itself
+/// need not be kept.
 pub(crate) struct Opt<T> {
     pub(crate) lit: Lit,
     pub(crate) value: T,
@@ -84,7 +85,13 @@ impl Attrs {
         }
         if !meta.input.peek(Token![=]) {
             if known {
-                cx.error_spanned_by(path, format_args!("expected `{key} = {}`", example(&key)));
+                cx.error_spanned_by(
+                    path,
+                    format_args!(
+                        "download option `{key}` needs a value: `{key} = {}`",
+                        example(&key)
+                    ),
+                );
             }
             // Skip whatever follows (e.g. `key(...)`) up to the next comma.
             let _ = meta.input.step(|cursor| {

@@ -51,7 +51,24 @@ fn options(attrs: &Attrs) -> TokenStream {
 /// The impls, given the options expression.
 pub(crate) fn impls(input: &syn::DeriveInput, options: &TokenStream) -> TokenStream {
     let ident = &input.ident;
+    // `route()` is as visible as the type: `pub` on a private type would trip
+    // the user's `unreachable_pub`, and a private `route()` on a `pub` type
+    // would be useless to other modules.
+    let vis = &input.vis;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    // The report hook keeps the view until its response ends, on the reporter
+    // thread: views are `Send + 'static`. For a generic view that is a bound
+    // of the impl (so `View<String>` responds and `View<Rc<str>>` does not);
+    // for a plain type it is left to `respond`, whose error then points at the
+    // type instead of a use site that "does not implement Responder".
+    let mut responder_generics = input.generics.clone();
+    if !responder_generics.params.is_empty() {
+        responder_generics
+            .make_where_clause()
+            .predicates
+            .push(syn::parse_quote!(Self: ::core::marker::Send + 'static));
+    }
+    let (_, _, responder_where) = responder_generics.split_for_impl();
     // Spanned at the type's name, so a missing `GetFile` impl is reported there.
     let respond = quote_spanned! {ident.span()=>
         ::downloadview::__private::respond::<Self>(self, req)
@@ -66,7 +83,7 @@ pub(crate) fn impls(input: &syn::DeriveInput, options: &TokenStream) -> TokenStr
             }
 
             #[automatically_derived]
-            impl #impl_generics ::downloadview::__private::Responder for #ident #ty_generics #where_clause {
+            impl #impl_generics ::downloadview::__private::Responder for #ident #ty_generics #responder_where {
                 type Body = ::downloadview::__private::DownloadBody;
 
                 fn respond_to(
@@ -81,10 +98,14 @@ pub(crate) fn impls(input: &syn::DeriveInput, options: &TokenStream) -> TokenStr
             impl #impl_generics #ident #ty_generics #where_clause {
                 /// A route that answers GET and HEAD with `Self::default()`
                 /// (see `downloadview::route`).
+                // The bound is higher-ranked so that it is checked where
+                // `route()` is called, not here: a view without `Default` (one
+                // built by a handler) still compiles, and calling its `route()`
+                // reports `DefaultView`'s message.
                 #[allow(dead_code)]
-                pub fn route() -> ::downloadview::__private::Route
+                #vis fn route() -> ::downloadview::__private::Route
                 where
-                    for<'__downloadview> Self: ::core::default::Default + ::downloadview::__private::GetFile + ::core::marker::Send + 'static,
+                    for<'__downloadview> Self: ::downloadview::__private::DefaultView,
                 {
                     ::downloadview::__private::route::<Self>()
                 }

@@ -38,6 +38,14 @@ pub enum DownloadError {
 
 impl DownloadError {
     /// Wraps any error (or message) as [`DownloadError::Other`].
+    ///
+    /// ```
+    /// # use downloadview::DownloadError;
+    /// let err = DownloadError::other("the export service timed out");
+    /// assert_eq!(err.to_string(), "the export service timed out"); // logged, never sent
+    /// let err = DownloadError::other(std::fmt::Error);
+    /// assert!(matches!(err, DownloadError::Other(_)));
+    /// ```
     pub fn other(error: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
         DownloadError::Other(error.into())
     }

@@ -287,6 +287,12 @@ impl VirtualFile {
 
     /// Sets the file's own name; the served name when the view has no basename.
     /// Only its last `/`-separated component is used.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// let file = VirtualFile::from_static(b"a,b\n").with_name("exports/2024/report.csv");
+    /// assert_eq!(file.name(), Some("exports/2024/report.csv")); // served as `report.csv`
+    /// ```
     pub fn with_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.name = Some(name.into());
         self
@@ -294,12 +300,25 @@ impl VirtualFile {
 
     /// Declares the size in bytes: the response gets a `Content-Length`. A source
     /// that then yields more or fewer bytes aborts the response (SPEC §6).
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// // Three chunks whose total is known in advance: sent with `Content-Length: 13`.
+    /// let file = VirtualFile::from_iter(["Hello ", "world!", "\n"]).with_size(13);
+    /// assert_eq!(file.size(), Some(13));
+    /// ```
     pub fn with_size(mut self, size: u64) -> Self {
         self.size = Some(size);
         self
     }
 
     /// Sets the whole `Content-Type` value, used verbatim (no charset is added).
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// let file = VirtualFile::from_static(b"<p>hi</p>").with_content_type("text/html; charset=windows-1252");
+    /// assert_eq!(file.content_type(), Some("text/html; charset=windows-1252"));
+    /// ```
     pub fn with_content_type(mut self, content_type: impl Into<Cow<'static, str>>) -> Self {
         self.content_type = Some(content_type.into());
         self
@@ -307,6 +326,14 @@ impl VirtualFile {
 
     /// Sets the modification time, sent as `Last-Modified` and used for
     /// conditional requests.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// let changed = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let file = VirtualFile::from_static(b"v1").with_last_modified(changed);
+    /// assert_eq!(file.last_modified(), Some(changed));
+    /// ```
     pub fn with_last_modified(mut self, last_modified: SystemTime) -> Self {
         self.last_modified = Some(last_modified);
         self
@@ -326,26 +353,53 @@ impl VirtualFile {
     }
 
     /// The file's own name, if any.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// assert_eq!(VirtualFile::from_static(b"").name(), None);
+    /// assert_eq!(VirtualFile::from_static(b"").with_name("a.txt").name(), Some("a.txt"));
+    /// ```
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
 
     /// The size in bytes, when known.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// assert_eq!(VirtualFile::from("café").size(), Some(5)); // bytes, not characters
+    /// assert_eq!(VirtualFile::from_iter(["a", "b"]).size(), None); // unknown: sent chunked
+    /// ```
     pub fn size(&self) -> Option<u64> {
         self.size
     }
 
     /// The `Content-Type` set with [`with_content_type`](Self::with_content_type).
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// assert_eq!(VirtualFile::from_static(b"").content_type(), None); // decided by the view
+    /// ```
     pub fn content_type(&self) -> Option<&str> {
         self.content_type.as_deref()
     }
 
     /// The modification time, if any.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// assert_eq!(VirtualFile::from_static(b"").last_modified(), None);
+    /// ```
     pub fn last_modified(&self) -> Option<SystemTime> {
         self.last_modified
     }
 
     /// The entity tag, if any.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// assert!(VirtualFile::from_static(b"").etag().is_none());
+    /// ```
     pub fn etag(&self) -> Option<&EntityTag> {
         self.etag.as_ref()
     }

@@ -45,6 +45,313 @@
 //! source; `If-Modified-Since` is answered with 304 through
 //! [`GetFile::was_modified_since`].
 //!
+//! The rest of this page walks through the three uses on django-downloadview's
+//! `VirtualDownloadView` page, then what Django cannot do (streaming, async
+//! data), per-request options, errors, testing, and what the compiler checks.
+//! Coming from Django? `docs/from-django.md` in the repository maps every
+//! Django name to its equivalent here, and ports the three examples side by side.
+//!
+//! # Serve text or bytes (Django's `ContentFile`)
+//!
+//! Content built in memory — a `String`, a `Vec<u8>`, [`bytes::Bytes`], a
+//! `&'static str` or `&'static [u8]` — converts into a [`VirtualFile`] whose
+//! size is its length **in bytes** (Django counts characters for `str`):
+//!
+//! ```
+//! use actix_web::{body::{BodySize, MessageBody}, test, App, HttpRequest};
+//! use downloadview::{test::ExpectedDownload, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+//!
+//! #[derive(VirtualDownloadView, Default)]
+//! #[download(basename = "hello-world.txt")]
+//! struct TextDownloadView;
+//!
+//! impl GetFile for TextDownloadView {
+//!     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+//!         Ok(VirtualFile::from(String::from("Hello world!\n")))
+//!     }
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let app = test::init_service(App::new().route("/text/", TextDownloadView::route())).await;
+//! let res = test::call_service(&app, test::TestRequest::get().uri("/text/").to_request()).await;
+//! assert_eq!(res.response().body().size(), BodySize::Sized(13)); // Content-Length: 13
+//! ExpectedDownload::new()
+//!     .basename("hello-world.txt")
+//!     .content_type("text/plain; charset=utf-8")
+//!     .content("Hello world!\n")
+//!     .assert_service_response(res)
+//!     .await;
+//! # });
+//! ```
+//!
+//! # Serve a reader (Django's `VirtualFile(StringIO(...))`)
+//!
+//! A reader that can seek, such as a [`Cursor`](std::io::Cursor), is measured
+//! up front (so the response has a `Content-Length` and can serve ranges) and
+//! read on the blocking thread pool, never on an actix worker. A reader that
+//! cannot seek is [`VirtualFile::from_reader`]: sent chunked unless its size is
+//! declared with [`VirtualFile::with_size`].
+//!
+//! ```
+//! use std::io::Cursor;
+//! use actix_web::{body::{BodySize, MessageBody}, test, App, HttpRequest};
+//! use downloadview::{test::ExpectedDownload, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+//!
+//! #[derive(VirtualDownloadView, Default)]
+//! struct StringIODownloadView;
+//!
+//! impl GetFile for StringIODownloadView {
+//!     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+//!         let text = Cursor::new(String::from("Hello world!\n"));
+//!         // An io::Error converts into DownloadError (NotFound gives 404).
+//!         Ok(VirtualFile::from_seekable_reader(text)?.with_name("hello-world.txt"))
+//!     }
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let app = test::init_service(App::new().route("/", StringIODownloadView::route())).await;
+//! let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+//! assert_eq!(res.response().body().size(), BodySize::Sized(13)); // Content-Length: 13
+//! ExpectedDownload::new()
+//!     .basename("hello-world.txt")
+//!     .mime_type("text/plain")
+//!     .content("Hello world!\n")
+//!     .assert_service_response(res)
+//!     .await;
+//! # });
+//! ```
+//!
+//! # Stream generated content (Django's `BytesIteratorIO(generator)`)
+//!
+//! An iterator of chunks (`&str`, `String`, `Vec<u8>`, `Bytes`, …) is the
+//! generator of Python. It runs lazily on the blocking pool when the body is
+//! sent — never for HEAD or 304 — and, its size being unknown, the response is
+//! chunked (Django sends a wrong `Content-Length: 0` here):
+//!
+//! ```
+//! use actix_web::{body::{BodySize, MessageBody}, test, App, HttpRequest};
+//! use downloadview::{test::ExpectedDownload, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+//!
+//! fn generate_hello() -> impl Iterator<Item = &'static str> {
+//!     ["Hello ", "world!", "\n"].into_iter()
+//! }
+//!
+//! #[derive(VirtualDownloadView, Default)]
+//! #[download(basename = "hello-world.txt")]
+//! struct GeneratedDownloadView;
+//!
+//! impl GetFile for GeneratedDownloadView {
+//!     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+//!         Ok(VirtualFile::from_iter(generate_hello()))
+//!     }
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let app = test::init_service(App::new().route("/", GeneratedDownloadView::route())).await;
+//! let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+//! assert_eq!(res.response().body().size(), BodySize::Stream); // chunked
+//! ExpectedDownload::new()
+//!     .basename("hello-world.txt")
+//!     .content("Hello world!\n")
+//!     .assert_service_response(res)
+//!     .await;
+//! # });
+//! ```
+//!
+//! # Streaming large content
+//!
+//! Every body is sent in bounded memory, whatever its size. Beyond Django:
+//!
+//! - [`VirtualFile::from_generator`]: a generator that can start at any offset.
+//!   Its size is known, so `Content-Length` is sent and Range requests start it
+//!   at the first byte wanted.
+//! - [`VirtualFile::from_writer`]: a closure writing into `&mut dyn Write` —
+//!   a CSV writer, a zip writer — run on the blocking pool; when the client
+//!   goes away, its next `write` fails and it stops.
+//! - [`VirtualFile::from_stream`]: an async `Stream` of `Result<Bytes, E>`,
+//!   polled on the worker.
+//!
+//! ```
+//! use std::io::Write;
+//! use actix_web::HttpRequest;
+//! use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+//!
+//! #[derive(VirtualDownloadView, Default)]
+//! #[download(basename = "squares.csv", mimetype = "text/csv")]
+//! struct Squares;
+//!
+//! impl GetFile for Squares {
+//!     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+//!         // Nothing runs here: the closure runs when the body is sent.
+//!         Ok(VirtualFile::from_writer(|out: &mut dyn Write| {
+//!             writeln!(out, "n,square")?;
+//!             for n in 0..1_000_000u64 {
+//!                 writeln!(out, "{n},{}", n * n)?;
+//!             }
+//!             Ok(())
+//!         }))
+//!     }
+//! }
+//! # let _ = actix_web::App::new().route("/squares.csv", Squares::route());
+//! ```
+//!
+//! A source that fails half-way — an `Err` item, a writer's error, a size
+//! other than the one declared — aborts the connection, so the client sees an
+//! incomplete transfer and never a short file that looks complete.
+//!
+//! # Async data
+//!
+//! [`GetFile::get_file`] is synchronous and cheap: it *describes* the file.
+//! Slow or async work (a database query, an HTTP call) happens in the handler,
+//! which then returns the view, filled — every derived view is an
+//! [`actix_web::Responder`]:
+//!
+//! ```
+//! use actix_web::{test, web, App, HttpRequest};
+//! use downloadview::{test::ExpectedDownload, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+//!
+//! struct Db;
+//! impl Db {
+//!     async fn invoice(&self, id: u32) -> Option<String> {
+//!         (id == 7).then(|| format!("invoice {id}: 42 EUR\n"))
+//!     }
+//! }
+//!
+//! #[derive(VirtualDownloadView)]
+//! #[download(mimetype = "text/plain")]
+//! struct Invoice {
+//!     id: u32,
+//!     text: Option<String>,
+//! }
+//!
+//! impl GetFile for Invoice {
+//!     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+//!         let text = self.text.clone().ok_or(DownloadError::NotFound)?;
+//!         Ok(VirtualFile::from(text).with_name(format!("invoice-{}.txt", self.id)))
+//!     }
+//! }
+//!
+//! async fn invoice(db: web::Data<Db>, id: web::Path<u32>) -> Invoice {
+//!     let id = id.into_inner();
+//!     Invoice { id, text: db.invoice(id).await }
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let app = App::new()
+//!     .app_data(web::Data::new(Db))
+//!     .route("/invoices/{id}", web::get().to(invoice));
+//! let app = test::init_service(app).await;
+//! let res = test::call_service(&app, test::TestRequest::get().uri("/invoices/7").to_request()).await;
+//! ExpectedDownload::new()
+//!     .basename("invoice-7.txt")
+//!     .content("invoice 7: 42 EUR\n")
+//!     .assert_service_response(res)
+//!     .await;
+//! let res = test::call_service(&app, test::TestRequest::get().uri("/invoices/8").to_request()).await;
+//! assert_eq!(res.status(), 404);
+//! # });
+//! ```
+//!
+//! Async work that produces the *body* itself belongs in a
+//! [`VirtualFile::from_stream`] source, which only runs when the body is sent.
+//!
+//! # Per-request options
+//!
+//! The attributes are defaults. Each has a provided method of [`GetFile`] to
+//! override, as Django users override `get_basename()`; see [`GetFile`] for an
+//! example taking the basename from the path.
+//!
+//! # Errors
+//!
+//! `get_file` returns a [`DownloadError`]: [`DownloadError::NotFound`]
+//! (Django's `FileNotFound`) answers 404, an [`actix_web::Error`] keeps its own
+//! status, anything else is a logged 500 whose body reveals nothing.
+//!
+//! # Testing
+//!
+//! [`test::ExpectedDownload`] is Django's `assert_download_response`: basename
+//! (both encodings), content type, MIME type, attachment flag and body,
+//! checked in one call that lists every mismatch.
+//!
+//! # Checked at compile time
+//!
+//! The derive checks the attribute and reports every mistake in one build,
+//! each at the offending token: an unknown key (listing the valid ones), a
+//! duplicate key, a value of the wrong kind, a `mimetype` that is not a MIME
+//! type, a basename that is empty or holds `/`, `\` or a control character, a
+//! `charset` or `encoding` that is not an HTTP token, a `cache_control` with a
+//! control character. For example, a basename is a file name, not a path:
+//!
+//! ```compile_fail
+//! # use actix_web::HttpRequest;
+//! # use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+//! #[derive(VirtualDownloadView, Default)]
+//! #[download(basename = "reports/2024.csv")] // error: basename must not contain `/`
+//! struct Report;
+//! # impl GetFile for Report {
+//! #     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+//! #         Ok(VirtualFile::from_static(b""))
+//! #     }
+//! # }
+//! ```
+//!
+//! A view must implement [`GetFile`]; the error names the trait, at the
+//! type's name:
+//!
+//! ```compile_fail,E0277
+//! use downloadview::VirtualDownloadView;
+//!
+//! #[derive(VirtualDownloadView, Default)] // error: `Hello` does not implement `downloadview::GetFile`
+//! struct Hello;
+//! ```
+//!
+//! `route()` builds the view with `Default::default()` for each request, so a
+//! view without `Default` compiles but has no usable `route()`: return it from
+//! a handler instead (see *Async data* above).
+//!
+//! ```compile_fail,E0277
+//! # use actix_web::{App, HttpRequest};
+//! # use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+//! #[derive(VirtualDownloadView)]
+//! struct Report {
+//!     id: u32,
+//! }
+//! # impl GetFile for Report {
+//! #     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+//! #         Ok(VirtualFile::from(self.id.to_string()))
+//! #     }
+//! # }
+//! // error: `Report::route()` needs a view that is `Default + 'static`
+//! let _ = App::new().route("/report/", Report::route());
+//! ```
+//!
+//! The derive adds an inherent `route()` to the type, so a type that already
+//! has its own inherent `route` cannot derive (rename yours):
+//!
+//! ```compile_fail,E0592
+//! # use actix_web::HttpRequest;
+//! # use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+//! #[derive(VirtualDownloadView, Default)]
+//! struct Hello;
+//!
+//! impl Hello {
+//!     fn route() -> &'static str { "/hello/" } // error: duplicate definitions with name `route`
+//! }
+//! # impl GetFile for Hello {
+//! #     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+//! #         Ok(VirtualFile::from_static(b""))
+//! #     }
+//! # }
+//! ```
+//!
+//! # Examples
+//!
+//! The repository's `examples/` are small, runnable and tested over HTTP:
+//! `demo.rs` (every source, `cargo run --example demo`), `csv_export.rs`
+//! (the `csv` crate writing rows), `async_data.rs` (data fetched in the
+//! handler from `web::Data`), `per_request_basename.rs` (`get_basename`
+//! overridden) and `inline_pdf.rs` (`attachment = false`).
+//!
 //! # Options
 //!
 //! | attribute | type | default | overridable method |
@@ -141,6 +448,57 @@ mod view;
 #[doc(hidden)]
 pub mod __private;
 
+/// Derives a download view: [`ViewOptions`] from `#[download(...)]`,
+/// [`actix_web::Responder`], and an inherent `route()` serving GET and HEAD
+/// for views that are `Default` (see [`route()`]).
+///
+/// The type — a struct of any shape or an enum, with any generics, lifetimes
+/// and where-clauses — must also implement [`GetFile`]. Every key of
+/// `#[download(...)]` is optional, and several attributes add up:
+///
+/// ```
+/// use actix_web::{App, HttpRequest};
+/// use downloadview::{DownloadError, GetFile, ViewOptions, VirtualDownloadView, VirtualFile};
+///
+/// #[derive(VirtualDownloadView, Default)]
+/// #[download(
+///     basename = "report.csv",       // the client-side file name
+///     attachment = true,             // `false` for `inline`
+///     mimetype = "text/csv",         // a MIME type
+///     charset = "utf-8",             // appended to text/* types only
+///     cache_control = "no-store",    // sent verbatim
+/// )]
+/// #[download(encoding = "identity")] // `Content-Encoding`, when the content is encoded
+/// struct Report;
+///
+/// impl GetFile for Report {
+///     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+///         Ok(VirtualFile::from_static(b"id,total\n1,42\n"))
+///     }
+/// }
+///
+/// assert_eq!(Report::OPTIONS.basename, Some("report.csv"));
+/// let app = App::new().route("/report.csv", Report::route());
+/// # let _ = app;
+/// ```
+///
+/// Mistakes are compile errors at the offending token, all reported in one
+/// build; here, an unknown key and a value of the wrong kind:
+///
+/// ```compile_fail
+/// # use actix_web::HttpRequest;
+/// # use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+/// #[derive(VirtualDownloadView, Default)]
+/// #[download(filename = "report.csv", attachment = "yes")]
+/// struct Report;
+/// # impl GetFile for Report {
+/// #     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+/// #         Ok(VirtualFile::from_static(b""))
+/// #     }
+/// # }
+/// ```
+///
+/// Unions are rejected, and the values must be literals (not `const`s).
 pub use downloadview_derive::VirtualDownloadView;
 
 pub use crate::{

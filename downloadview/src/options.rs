@@ -48,6 +48,13 @@ pub struct DownloadOptions {
 impl DownloadOptions {
     /// The defaults: no basename, `attachment`, no MIME type or encoding,
     /// charset `utf-8`, no `Cache-Control`.
+    ///
+    /// ```
+    /// # use downloadview::DownloadOptions;
+    /// const OPTIONS: DownloadOptions = DownloadOptions::new();
+    /// assert_eq!(OPTIONS, DownloadOptions::default());
+    /// assert!(OPTIONS.attachment);
+    /// ```
     pub const fn new() -> Self {
         DownloadOptions {
             basename: None,
@@ -61,36 +68,72 @@ impl DownloadOptions {
     }
 
     /// Sets the client-side file name.
+    ///
+    /// ```
+    /// # use downloadview::DownloadOptions;
+    /// const OPTIONS: DownloadOptions = DownloadOptions::new().basename("report.csv");
+    /// assert_eq!(OPTIONS.basename, Some("report.csv"));
+    /// ```
     pub const fn basename(mut self, basename: &'static str) -> Self {
         self.basename = Some(basename);
         self
     }
 
     /// Chooses `attachment` (true) or `inline` (false).
+    ///
+    /// ```
+    /// # use downloadview::DownloadOptions;
+    /// const OPTIONS: DownloadOptions = DownloadOptions::new().attachment(false);
+    /// assert!(!OPTIONS.attachment);
+    /// ```
     pub const fn attachment(mut self, attachment: bool) -> Self {
         self.attachment = attachment;
         self
     }
 
     /// Sets the MIME type, e.g. `"text/csv"`.
+    ///
+    /// ```
+    /// # use downloadview::DownloadOptions;
+    /// const OPTIONS: DownloadOptions = DownloadOptions::new().mimetype("text/csv");
+    /// assert_eq!(OPTIONS.mimetype, Some("text/csv"));
+    /// ```
     pub const fn mimetype(mut self, mimetype: &'static str) -> Self {
         self.mimetype = Some(mimetype);
         self
     }
 
     /// Sets the `Content-Encoding`, e.g. `"gzip"` for content that is already compressed.
+    ///
+    /// ```
+    /// # use downloadview::DownloadOptions;
+    /// const OPTIONS: DownloadOptions = DownloadOptions::new().encoding("gzip");
+    /// assert_eq!(OPTIONS.encoding, Some("gzip"));
+    /// ```
     pub const fn encoding(mut self, encoding: &'static str) -> Self {
         self.encoding = Some(encoding);
         self
     }
 
     /// Sets the charset appended to `text/*` types.
+    ///
+    /// ```
+    /// # use downloadview::DownloadOptions;
+    /// const OPTIONS: DownloadOptions = DownloadOptions::new().charset("iso-8859-1");
+    /// assert_eq!(OPTIONS.charset, "iso-8859-1");
+    /// ```
     pub const fn charset(mut self, charset: &'static str) -> Self {
         self.charset = charset;
         self
     }
 
     /// Sets the `Cache-Control` value.
+    ///
+    /// ```
+    /// # use downloadview::DownloadOptions;
+    /// const OPTIONS: DownloadOptions = DownloadOptions::new().cache_control("no-store");
+    /// assert_eq!(OPTIONS.cache_control, Some("no-store"));
+    /// ```
     pub const fn cache_control(mut self, cache_control: &'static str) -> Self {
         self.cache_control = Some(cache_control);
         self

@@ -58,41 +58,140 @@ pub struct ExpectedDownload {
 
 impl ExpectedDownload {
     /// Expects a successful (2xx) response and nothing else yet.
+    ///
+    /// ```
+    /// # use actix_web::http::{header::{HeaderMap, HeaderValue}, StatusCode};
+    /// # use downloadview::test::ExpectedDownload;
+    /// # let mut headers = HeaderMap::new();
+    /// # headers.insert("content-type".parse().unwrap(), HeaderValue::from_static("text/plain; charset=utf-8"));
+    /// # headers.insert(
+    /// #     "content-disposition".parse().unwrap(),
+    /// #     HeaderValue::from_static("attachment; filename=\"cafe.txt\"; filename*=UTF-8''caf%C3%A9.txt"),
+    /// # );
+    /// # let body = b"Hello world!\n";
+    /// assert!(ExpectedDownload::new().check(StatusCode::OK, &headers, body).is_ok());
+    /// assert!(ExpectedDownload::new().check(StatusCode::NOT_FOUND, &headers, body).is_err());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Expects this exact status instead of any 2xx.
+    ///
+    /// ```
+    /// # use actix_web::http::{header::{HeaderMap, HeaderValue}, StatusCode};
+    /// # use downloadview::test::ExpectedDownload;
+    /// # let mut headers = HeaderMap::new();
+    /// # headers.insert("content-type".parse().unwrap(), HeaderValue::from_static("text/plain; charset=utf-8"));
+    /// # headers.insert(
+    /// #     "content-disposition".parse().unwrap(),
+    /// #     HeaderValue::from_static("attachment; filename=\"cafe.txt\"; filename*=UTF-8''caf%C3%A9.txt"),
+    /// # );
+    /// # let body = b"Hello world!\n";
+    /// let expected = ExpectedDownload::new().status(StatusCode::PARTIAL_CONTENT);
+    /// assert!(expected.check(StatusCode::OK, &headers, body).is_err());
+    /// ```
     pub fn status(mut self, status: StatusCode) -> Self {
         self.status = Some(status);
         self
     }
 
     /// Expects the file to be served under `basename` (checked in both encodings).
+    ///
+    /// ```
+    /// # use actix_web::http::{header::{HeaderMap, HeaderValue}, StatusCode};
+    /// # use downloadview::test::ExpectedDownload;
+    /// # let mut headers = HeaderMap::new();
+    /// # headers.insert("content-type".parse().unwrap(), HeaderValue::from_static("text/plain; charset=utf-8"));
+    /// # headers.insert(
+    /// #     "content-disposition".parse().unwrap(),
+    /// #     HeaderValue::from_static("attachment; filename=\"cafe.txt\"; filename*=UTF-8''caf%C3%A9.txt"),
+    /// # );
+    /// # let body = b"Hello world!\n";
+    /// // `filename*` must decode to the name exactly.
+    /// assert!(ExpectedDownload::new().basename("café.txt").check(StatusCode::OK, &headers, body).is_ok());
+    /// assert!(ExpectedDownload::new().basename("cafe.txt").check(StatusCode::OK, &headers, body).is_err());
+    /// ```
     pub fn basename(mut self, basename: impl Into<String>) -> Self {
         self.basename = Some(basename.into());
         self
     }
 
     /// Expects this exact `Content-Type` value.
+    ///
+    /// ```
+    /// # use actix_web::http::{header::{HeaderMap, HeaderValue}, StatusCode};
+    /// # use downloadview::test::ExpectedDownload;
+    /// # let mut headers = HeaderMap::new();
+    /// # headers.insert("content-type".parse().unwrap(), HeaderValue::from_static("text/plain; charset=utf-8"));
+    /// # headers.insert(
+    /// #     "content-disposition".parse().unwrap(),
+    /// #     HeaderValue::from_static("attachment; filename=\"cafe.txt\"; filename*=UTF-8''caf%C3%A9.txt"),
+    /// # );
+    /// # let body = b"Hello world!\n";
+    /// let expected = ExpectedDownload::new().content_type("text/plain; charset=utf-8");
+    /// assert!(expected.check(StatusCode::OK, &headers, body).is_ok());
+    /// ```
     pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
         self.content_type = Some(content_type.into());
         self
     }
 
     /// Expects the `Content-Type` to start with this MIME type (parameters ignored).
+    ///
+    /// ```
+    /// # use actix_web::http::{header::{HeaderMap, HeaderValue}, StatusCode};
+    /// # use downloadview::test::ExpectedDownload;
+    /// # let mut headers = HeaderMap::new();
+    /// # headers.insert("content-type".parse().unwrap(), HeaderValue::from_static("text/plain; charset=utf-8"));
+    /// # headers.insert(
+    /// #     "content-disposition".parse().unwrap(),
+    /// #     HeaderValue::from_static("attachment; filename=\"cafe.txt\"; filename*=UTF-8''caf%C3%A9.txt"),
+    /// # );
+    /// # let body = b"Hello world!\n";
+    /// let expected = ExpectedDownload::new().mime_type("text/plain");
+    /// assert!(expected.check(StatusCode::OK, &headers, body).is_ok());
+    /// ```
     pub fn mime_type(mut self, mime_type: impl Into<String>) -> Self {
         self.mime_type = Some(mime_type.into());
         self
     }
 
     /// Expects an `attachment` (true) or `inline` (false) disposition.
+    ///
+    /// ```
+    /// # use actix_web::http::{header::{HeaderMap, HeaderValue}, StatusCode};
+    /// # use downloadview::test::ExpectedDownload;
+    /// # let mut headers = HeaderMap::new();
+    /// # headers.insert("content-type".parse().unwrap(), HeaderValue::from_static("text/plain; charset=utf-8"));
+    /// # headers.insert(
+    /// #     "content-disposition".parse().unwrap(),
+    /// #     HeaderValue::from_static("attachment; filename=\"cafe.txt\"; filename*=UTF-8''caf%C3%A9.txt"),
+    /// # );
+    /// # let body = b"Hello world!\n";
+    /// assert!(ExpectedDownload::new().attachment(true).check(StatusCode::OK, &headers, body).is_ok());
+    /// assert!(ExpectedDownload::new().attachment(false).check(StatusCode::OK, &headers, body).is_err());
+    /// ```
     pub fn attachment(mut self, attachment: bool) -> Self {
         self.attachment = Some(attachment);
         self
     }
 
     /// Expects this exact body.
+    ///
+    /// ```
+    /// # use actix_web::http::{header::{HeaderMap, HeaderValue}, StatusCode};
+    /// # use downloadview::test::ExpectedDownload;
+    /// # let mut headers = HeaderMap::new();
+    /// # headers.insert("content-type".parse().unwrap(), HeaderValue::from_static("text/plain; charset=utf-8"));
+    /// # headers.insert(
+    /// #     "content-disposition".parse().unwrap(),
+    /// #     HeaderValue::from_static("attachment; filename=\"cafe.txt\"; filename*=UTF-8''caf%C3%A9.txt"),
+    /// # );
+    /// # let body = b"Hello world!\n";
+    /// let expected = ExpectedDownload::new().content("Hello world!\n");
+    /// assert!(expected.check(StatusCode::OK, &headers, body).is_ok());
+    /// ```
     pub fn content(mut self, content: impl Into<Vec<u8>>) -> Self {
         self.content = Some(content.into());
         self
@@ -102,6 +201,24 @@ impl ExpectedDownload {
     ///
     /// # Errors
     /// One line per mismatch, joined by newlines.
+    ///
+    /// ```
+    /// # use actix_web::http::{header::{HeaderMap, HeaderValue}, StatusCode};
+    /// # use downloadview::test::ExpectedDownload;
+    /// # let mut headers = HeaderMap::new();
+    /// # headers.insert("content-type".parse().unwrap(), HeaderValue::from_static("text/plain; charset=utf-8"));
+    /// # headers.insert(
+    /// #     "content-disposition".parse().unwrap(),
+    /// #     HeaderValue::from_static("attachment; filename=\"cafe.txt\"; filename*=UTF-8''caf%C3%A9.txt"),
+    /// # );
+    /// # let body = b"Hello world!\n";
+    /// let problems = ExpectedDownload::new()
+    ///     .basename("other.txt")
+    ///     .content("Bye")
+    ///     .check(StatusCode::OK, &headers, body)
+    ///     .unwrap_err();
+    /// assert_eq!(problems.lines().count(), 2, "{problems}");
+    /// ```
     pub fn check(
         &self,
         status: StatusCode,
@@ -177,6 +294,24 @@ impl ExpectedDownload {
     }
 
     /// Panics with every mismatch, like Django's `assert_download_response`.
+    ///
+    /// ```
+    /// # use actix_web::http::{header::{HeaderMap, HeaderValue}, StatusCode};
+    /// # use downloadview::test::ExpectedDownload;
+    /// # let mut headers = HeaderMap::new();
+    /// # headers.insert("content-type".parse().unwrap(), HeaderValue::from_static("text/plain; charset=utf-8"));
+    /// # headers.insert(
+    /// #     "content-disposition".parse().unwrap(),
+    /// #     HeaderValue::from_static("attachment; filename=\"cafe.txt\"; filename*=UTF-8''caf%C3%A9.txt"),
+    /// # );
+    /// # let body = b"Hello world!\n";
+    /// ExpectedDownload::new()
+    ///     .basename("café.txt")
+    ///     .mime_type("text/plain")
+    ///     .attachment(true)
+    ///     .content("Hello world!\n")
+    ///     .assert(StatusCode::OK, &headers, body);
+    /// ```
     #[track_caller]
     pub fn assert(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) {
         if let Err(problems) = self.check(status, headers, body) {

@@ -69,36 +69,184 @@ pub trait GetFile: ViewOptions {
     ///
     /// # Errors
     /// [`DownloadError::NotFound`] answers 404; see [`DownloadError`].
+    ///
+    /// ```
+    /// use actix_web::{http::StatusCode, test::TestRequest, HttpRequest};
+    /// use downloadview::{respond, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    ///
+    /// #[derive(VirtualDownloadView)]
+    /// struct Page {
+    ///     number: Option<u32>,
+    /// }
+    ///
+    /// impl GetFile for Page {
+    ///     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    ///         let number = self.number.ok_or(DownloadError::NotFound)?;
+    ///         Ok(VirtualFile::from(format!("page {number}\n")).with_name(format!("page-{number}.txt")))
+    ///     }
+    /// }
+    ///
+    /// let req = TestRequest::get().to_http_request();
+    /// assert_eq!(respond(Page { number: Some(3) }, &req).status(), StatusCode::OK);
+    /// assert_eq!(respond(Page { number: None }, &req).status(), StatusCode::NOT_FOUND);
+    /// ```
     fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError>;
 
     /// The client-side file name. Default: the `basename` option; when `None`,
     /// the file's own name is used.
+    ///
+    /// ```
+    /// # use std::borrow::Cow;
+    /// # use actix_web::{test::TestRequest, HttpRequest};
+    /// # use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    /// #[derive(VirtualDownloadView)]
+    /// #[download(basename = "report.csv")]
+    /// struct Report {
+    ///     year: u16,
+    /// }
+    /// impl GetFile for Report {
+    /// #     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    /// #         Ok(VirtualFile::from_static(b"Hello world!\n"))
+    /// #     }
+    ///     fn get_basename(&self, _req: &HttpRequest) -> Option<Cow<'static, str>> {
+    ///         Some(format!("report-{}.csv", self.year).into())
+    ///     }
+    /// }
+    /// let req = TestRequest::get().to_http_request();
+    /// assert_eq!(Report { year: 2024 }.get_basename(&req).as_deref(), Some("report-2024.csv"));
+    /// ```
     fn get_basename(&self, _req: &HttpRequest) -> Option<Cow<'static, str>> {
         Self::OPTIONS.basename.map(Cow::Borrowed)
     }
 
     /// `attachment` (true) or `inline` (false). Default: the `attachment` option.
+    ///
+    /// ```
+    /// # use std::borrow::Cow;
+    /// # use actix_web::{test::TestRequest, HttpRequest};
+    /// # use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    /// #[derive(VirtualDownloadView)]
+    /// #[download(basename = "page.html")]
+    /// struct View;
+    /// impl GetFile for View {
+    /// #     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    /// #         Ok(VirtualFile::from_static(b"Hello world!\n"))
+    /// #     }
+    ///     // Shown in the browser when asked with `?view`, downloaded otherwise.
+    ///     fn attachment(&self, req: &HttpRequest) -> bool {
+    ///         req.query_string() != "view"
+    ///     }
+    /// }
+    /// # let req = TestRequest::get().to_http_request();
+    /// assert!(View.attachment(&req));
+    /// let req = TestRequest::get().uri("/?view").to_http_request();
+    /// assert!(!View.attachment(&req));
+    /// ```
     fn attachment(&self, _req: &HttpRequest) -> bool {
         Self::OPTIONS.attachment
     }
 
     /// The MIME type. Default: the `mimetype` option; when `None`, the file's
     /// content type, else a guess from the name, else `application/octet-stream`.
+    ///
+    /// ```
+    /// # use std::borrow::Cow;
+    /// # use actix_web::{test::TestRequest, HttpRequest};
+    /// # use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    /// #[derive(VirtualDownloadView)]
+    /// struct View;
+    /// impl GetFile for View {
+    /// #     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    /// #         Ok(VirtualFile::from_static(b"Hello world!\n"))
+    /// #     }
+    ///     fn get_mimetype(&self, req: &HttpRequest) -> Option<Cow<'static, str>> {
+    ///         let json = req.query_string() == "format=json";
+    ///         Some(Cow::Borrowed(if json { "application/json" } else { "text/csv" }))
+    ///     }
+    /// }
+    /// # let req = TestRequest::get().to_http_request();
+    /// let res = downloadview::respond(View, &req);
+    /// assert_eq!(res.headers().get("content-type").unwrap(), "text/csv; charset=utf-8");
+    /// ```
     fn get_mimetype(&self, _req: &HttpRequest) -> Option<Cow<'static, str>> {
         Self::OPTIONS.mimetype.map(Cow::Borrowed)
     }
 
     /// The `Content-Encoding`. Default: the `encoding` option (never guessed).
+    ///
+    /// ```
+    /// # use std::borrow::Cow;
+    /// # use actix_web::{test::TestRequest, HttpRequest};
+    /// # use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    /// #[derive(VirtualDownloadView)]
+    /// #[download(basename = "data.json.gz", mimetype = "application/json")]
+    /// struct View;
+    /// impl GetFile for View {
+    /// #     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    /// #         Ok(VirtualFile::from_static(b"Hello world!\n"))
+    /// #     }
+    ///     // The content is stored gzipped: say so, and let the client decompress it.
+    ///     fn get_encoding(&self, _req: &HttpRequest) -> Option<Cow<'static, str>> {
+    ///         Some(Cow::Borrowed("gzip"))
+    ///     }
+    /// }
+    /// # let req = TestRequest::get().to_http_request();
+    /// let res = downloadview::respond(View, &req);
+    /// assert_eq!(res.headers().get("content-encoding").unwrap(), "gzip");
+    /// ```
     fn get_encoding(&self, _req: &HttpRequest) -> Option<Cow<'static, str>> {
         Self::OPTIONS.encoding.map(Cow::Borrowed)
     }
 
     /// The charset of `text/*` types. Default: the `charset` option (`utf-8`).
+    ///
+    /// ```
+    /// # use std::borrow::Cow;
+    /// # use actix_web::{test::TestRequest, HttpRequest};
+    /// # use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    /// #[derive(VirtualDownloadView)]
+    /// #[download(basename = "legacy.txt")]
+    /// struct View;
+    /// impl GetFile for View {
+    /// #     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    /// #         Ok(VirtualFile::from_static(b"Hello world!\n"))
+    /// #     }
+    ///     fn get_charset(&self, _req: &HttpRequest) -> Cow<'static, str> {
+    ///         Cow::Borrowed("iso-8859-1")
+    ///     }
+    /// }
+    /// # let req = TestRequest::get().to_http_request();
+    /// let res = downloadview::respond(View, &req);
+    /// assert_eq!(res.headers().get("content-type").unwrap(), "text/plain; charset=iso-8859-1");
+    /// ```
     fn get_charset(&self, _req: &HttpRequest) -> Cow<'static, str> {
         Cow::Borrowed(Self::OPTIONS.charset)
     }
 
     /// The `Cache-Control` value. Default: the `cache_control` option.
+    ///
+    /// ```
+    /// # use std::borrow::Cow;
+    /// # use actix_web::{test::TestRequest, HttpRequest};
+    /// # use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    /// #[derive(VirtualDownloadView)]
+    /// #[download(basename = "hello.txt", cache_control = "public, max-age=3600")]
+    /// struct View;
+    /// impl GetFile for View {
+    /// #     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    /// #         Ok(VirtualFile::from_static(b"Hello world!\n"))
+    /// #     }
+    ///     // Logged-in users get a private copy.
+    ///     fn cache_control(&self, req: &HttpRequest) -> Option<Cow<'static, str>> {
+    ///         let private = req.headers().contains_key("authorization");
+    ///         Some(Cow::Borrowed(if private { "private, no-store" } else { "public, max-age=3600" }))
+    ///     }
+    /// }
+    /// # let req = TestRequest::get().to_http_request();
+    /// assert_eq!(View.cache_control(&req).as_deref(), Some("public, max-age=3600"));
+    /// let req = TestRequest::get().insert_header(("authorization", "Bearer x")).to_http_request();
+    /// assert_eq!(View.cache_control(&req).as_deref(), Some("private, no-store"));
+    /// ```
     fn cache_control(&self, _req: &HttpRequest) -> Option<Cow<'static, str>> {
         Self::OPTIONS.cache_control.map(Cow::Borrowed)
     }
@@ -134,6 +282,28 @@ pub trait GetFile: ViewOptions {
     ///
     /// Default: modified when the file has no `last_modified`, else when its
     /// `last_modified`, in whole seconds, is later than `since`.
+    ///
+    /// ```
+    /// # use std::borrow::Cow;
+    /// # use actix_web::{test::TestRequest, HttpRequest};
+    /// # use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    /// # use std::time::SystemTime;
+    /// #[derive(VirtualDownloadView)]
+    /// #[download(basename = "hello.txt")]
+    /// struct View;
+    /// impl GetFile for View {
+    /// #     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    /// #         Ok(VirtualFile::from_static(b"Hello world!\n"))
+    /// #     }
+    ///     // Never answer 304: the content changes on every request.
+    ///     fn was_modified_since(&self, _file: &VirtualFile, _since: SystemTime) -> bool {
+    ///         true
+    ///     }
+    /// }
+    /// # let req = TestRequest::get().to_http_request();
+    /// let file = View.get_file(&req).unwrap();
+    /// assert!(View.was_modified_since(&file, SystemTime::now()));
+    /// ```
     fn was_modified_since(&self, file: &VirtualFile, since: SystemTime) -> bool {
         crate::conditional::modified_since(file.last_modified(), since)
     }

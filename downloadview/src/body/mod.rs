@@ -27,6 +27,29 @@ pub(crate) use blocking::CHUNK;
 /// than its `Content-Length`, or that fails, ends the body with an error,
 /// which makes actix-web abort the connection (the client sees an incomplete
 /// transfer, never a clean end). The failure is logged once.
+///
+/// It is the body type of the derived `Responder` and of [`respond`](crate::respond);
+/// read it as any actix [`MessageBody`]:
+///
+/// ```
+/// use actix_web::{body::{self, BodySize, MessageBody}, test::TestRequest, HttpRequest};
+/// use downloadview::{respond, DownloadBody, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+///
+/// #[derive(VirtualDownloadView)]
+/// struct Generated;
+/// impl GetFile for Generated {
+///     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+///         Ok(VirtualFile::from_iter(["Hello ", "world!", "\n"]))
+///     }
+/// }
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let res = respond(Generated, &TestRequest::get().to_http_request());
+/// let body: DownloadBody = res.into_body();
+/// assert_eq!(body.size(), BodySize::Stream); // size unknown: chunked
+/// assert_eq!(body::to_bytes(body).await.unwrap(), "Hello world!\n");
+/// # });
+/// ```
 pub struct DownloadBody {
     kind: Kind,
     /// The size announced in the headers, when known.

@@ -1,0 +1,110 @@
+//! Every small example in `examples/`, served over a real socket: what the
+//! docs promise about each is what goes over the wire.
+
+use downloadview::test::ExpectedDownload;
+
+#[allow(dead_code)]
+#[path = "../examples/csv_export.rs"]
+mod csv_export;
+
+#[allow(dead_code)]
+#[path = "../examples/async_data.rs"]
+mod async_data;
+
+#[allow(dead_code)]
+#[path = "../examples/per_request_basename.rs"]
+mod per_request_basename;
+
+#[allow(dead_code)]
+#[path = "../examples/inline_pdf.rs"]
+mod inline_pdf;
+
+fn assert_download(res: &suite::Response, expected: &ExpectedDownload) {
+    assert!(res.complete, "the body was cut short: {res:?}");
+    expected.assert(res.status_code(), &res.header_map(), &res.body);
+}
+
+#[test]
+fn csv_export_streams_the_rows() {
+    let server = suite::serve(csv_export::configure);
+    let res = server.get("/people.csv");
+    assert_download(
+        &res,
+        &ExpectedDownload::new()
+            .basename("people.csv")
+            .content_type("text/csv; charset=utf-8")
+            .attachment(true)
+            .content("id,name,city\n1,Person 1,Zürich\n2,Person 2,São Paulo\n3,Person 3,Lyon\n"),
+    );
+    assert!(res.chunked, "a writer's size is unknown: sent chunked");
+
+    let res = server.get("/people.csv?rows=20000");
+    assert_eq!(res.status, 200);
+    assert!(res.complete);
+    let mut reader = csv::Reader::from_reader(res.body.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 20_000);
+    assert_eq!(&rows[19_999][1], "Person 20000");
+
+    assert_eq!(server.get("/people.csv?rows=lots").status, 400);
+    let head = server.head("/people.csv");
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+}
+
+#[test]
+fn async_data_is_fetched_in_the_handler() {
+    let server = suite::serve(async_data::configure);
+    assert_download(
+        &server.get("/invoices/7"),
+        &ExpectedDownload::new()
+            .basename("invoice-7.txt")
+            .content_type("text/plain; charset=utf-8")
+            .content("Invoice 7\nTotal: 42 EUR\n"),
+    );
+    assert_eq!(server.get("/invoices/8").status, 404);
+    let head = server.head("/invoices/1");
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-length"), Some("24"));
+}
+
+#[test]
+fn per_request_basename_comes_from_the_request() {
+    let server = suite::serve(per_request_basename::configure);
+    assert_download(
+        &server.get("/reports/2024-06"),
+        &ExpectedDownload::new()
+            .basename("report-2024-06.txt")
+            .content("Report for 2024-06\n"),
+    );
+    let res = server.get("/reports/2024-06?lang=fr");
+    assert_download(
+        &res,
+        &ExpectedDownload::new().basename("Rapport 2024-06 – été.txt"),
+    );
+    assert_eq!(
+        res.header("content-disposition"),
+        Some(
+            "attachment; filename=\"Rapport_2024-06__ete.txt\"; \
+             filename*=UTF-8''Rapport%202024-06%20%E2%80%93%20%C3%A9t%C3%A9.txt"
+        )
+    );
+}
+
+#[test]
+fn inline_pdf_is_inline_and_named() {
+    let server = suite::serve(inline_pdf::configure);
+    let res = server.get("/invoice.pdf");
+    assert_download(
+        &res,
+        &ExpectedDownload::new()
+            .basename("invoice.pdf")
+            .content_type("application/pdf")
+            .attachment(false)
+            .content(inline_pdf::PDF),
+    );
+    assert_eq!(
+        res.header("content-disposition"),
+        Some("inline; filename=\"invoice.pdf\"")
+    );
+}
