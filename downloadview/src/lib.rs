@@ -369,6 +369,23 @@
 //! closures and async streams. Blocking sources run on the blocking pool, never
 //! on an actix worker, and every body is sent in bounded memory.
 //!
+//! # Knowing what happened to a download
+//!
+//! Every response reports how it ended, exactly once, when it is over: a
+//! [`DownloadReport`] with its [`Outcome`] (`Completed`, `ClientGone`,
+//! `SourceFailed`), the bytes handed over (per range for a 206), the declared
+//! size, the time to first byte and the duration. It goes to
+//! [`GetFile::on_download`], which by default logs one grep-able line
+//! (target `downloadview::download`):
+//!
+//! ```text
+//! download method=GET path=/big/ status=200 outcome=client_gone bytes=1048576 size=67108864 ttfb_ms=0.2 ms=12.5 basename=big.bin
+//! ```
+//!
+//! The hook runs on a reporter thread, never on an actix worker, so views are
+//! `Send + 'static`: they are kept until their response ends. Override
+//! `on_download` to count, audit or alert (see its example).
+//!
 //! # Conditional requests and ranges
 //!
 //! Give the file validators with [`VirtualFile::with_etag`] (strong or weak,
