@@ -39,6 +39,10 @@ pub struct DownloadOptions {
     pub charset: &'static str,
     /// Sent verbatim as `Cache-Control` when set. Default: none.
     pub cache_control: Option<&'static str>,
+    /// The most ranges one `Range` request may ask for; more are answered
+    /// with the full 200 (SPEC §8). `0` turns Range support off (and
+    /// `Accept-Ranges` with it). Default: 16.
+    pub max_ranges: usize,
 }
 
 impl DownloadOptions {
@@ -52,6 +56,7 @@ impl DownloadOptions {
             encoding: None,
             charset: "utf-8",
             cache_control: None,
+            max_ranges: 16,
         }
     }
 
@@ -88,6 +93,20 @@ impl DownloadOptions {
     /// Sets the `Cache-Control` value.
     pub const fn cache_control(mut self, cache_control: &'static str) -> Self {
         self.cache_control = Some(cache_control);
+        self
+    }
+
+    /// Sets the most ranges a `Range` request may ask for (`0`: no ranges).
+    ///
+    /// ```
+    /// use downloadview::DownloadOptions;
+    ///
+    /// const OPTIONS: DownloadOptions = DownloadOptions::new().max_ranges(4);
+    /// assert_eq!(OPTIONS.max_ranges, 4);
+    /// assert_eq!(DownloadOptions::new().max_ranges, 16);
+    /// ```
+    pub const fn max_ranges(mut self, max_ranges: usize) -> Self {
+        self.max_ranges = max_ranges;
         self
     }
 }

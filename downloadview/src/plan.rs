@@ -4,14 +4,24 @@
 use std::time::SystemTime;
 
 use actix_web::{
-    http::{header::HeaderValue, Method},
+    http::{
+        header::{HeaderMap, HeaderValue, IF_RANGE, RANGE},
+        Method,
+    },
     HttpRequest,
 };
 
-use crate::{conditional, content_type, disposition, GetFile, VirtualFile};
+use crate::{
+    conditional::{self, Precondition, Validators},
+    content_type, disposition,
+    file::Source,
+    range::{self, ByteRange, RangePlan},
+    GetFile, VirtualFile,
+};
 
-/// What the response will be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the response will be. Only `Full`, `Partial` and `Multipart` run the
+/// body source.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Reply {
     /// 200 with the body.
     Full,
@@ -19,6 +29,14 @@ pub(crate) enum Reply {
     Head,
     /// 304 with the validators only.
     NotModified,
+    /// 412, empty.
+    PreconditionFailed,
+    /// 206 with one range of a file of `size` bytes.
+    Partial { range: ByteRange, size: u64 },
+    /// 206 `multipart/byteranges` with these ranges of a file of `size` bytes.
+    Multipart { ranges: Vec<ByteRange>, size: u64 },
+    /// 416 with `Content-Range: bytes */size`, empty.
+    RangeNotSatisfiable { size: u64 },
 }
 
 /// A download, decided: the file, the headers that describe it, the reply.
@@ -29,6 +47,8 @@ pub(crate) struct Plan {
     pub(crate) disposition: Option<HeaderValue>,
     pub(crate) encoding: Option<HeaderValue>,
     pub(crate) cache_control: Option<HeaderValue>,
+    /// `Accept-Ranges: bytes` goes on the 200/206 answers.
+    pub(crate) accept_ranges: bool,
 }
 
 /// Asks the view everything (it may panic: the caller catches that) and decides.
@@ -53,12 +73,26 @@ pub(crate) fn decide<V: GetFile + ?Sized>(
         .cache_control(req)
         .and_then(|c| content_type::valid("cache_control", &c));
 
-    let reply = match (req.method(), conditional::if_modified_since(req.headers())) {
-        (&Method::GET | &Method::HEAD, Some(since)) if !view.was_modified_since(&file, since) => {
-            Reply::NotModified
+    let method = req.method();
+    let get_or_head = method == Method::GET || method == Method::HEAD;
+    let validators = Validators {
+        etag: file.etag(),
+        last_modified: file.last_modified(),
+    };
+    // RFC 9110 §13.2.2: preconditions first, then Range (step 5).
+    let precondition = conditional::evaluate(method, req.headers(), validators, |since| {
+        view.was_modified_since(&file, since)
+    });
+    let max_ranges = view.max_ranges(req);
+    let range_size = (max_ranges > 0).then(|| range_size(&file)).flatten();
+    let reply = match (precondition, range_size) {
+        (Precondition::NotModified, _) => Reply::NotModified,
+        (Precondition::Failed, _) => Reply::PreconditionFailed,
+        (Precondition::Proceed, _) if method == Method::HEAD => Reply::Head,
+        (Precondition::Proceed, Some(size)) if method == Method::GET => {
+            range_reply(req.headers(), validators, size, max_ranges)
         }
-        (&Method::HEAD, _) => Reply::Head,
-        _ => Reply::Full,
+        (Precondition::Proceed, _) => Reply::Full,
     };
 
     Ok(Plan {
@@ -68,7 +102,48 @@ pub(crate) fn decide<V: GetFile + ?Sized>(
         disposition,
         encoding,
         cache_control,
+        accept_ranges: get_or_head && range_size.is_some(),
     })
+}
+
+/// The size to plan ranges against, for the sources that can serve ranges
+/// (SPEC §3): in-memory content (whose declared size is its length), seekable
+/// readers and offset-aware generators.
+fn range_size(file: &VirtualFile) -> Option<u64> {
+    let size = file.size()?;
+    match &file.source {
+        Source::Bytes(bytes) => (bytes.len() as u64 == size).then_some(size),
+        Source::Seek(_) | Source::Generator(_) => Some(size),
+        Source::Read(_) | Source::Iter(_) | Source::Writer(_) | Source::Stream(_) => None,
+    }
+}
+
+/// RFC 9110 §13.2.2 step 5 and §14.2: `If-Range`, then `Range`.
+fn range_reply(
+    headers: &HeaderMap,
+    validators: Validators<'_>,
+    size: u64,
+    max_ranges: usize,
+) -> Reply {
+    let mut values = headers.get_all(RANGE);
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Reply::Full; // no Range, or several Range fields: ignored
+    };
+    // "A server MUST ignore an If-Range header field received in a request
+    // that does not contain a Range header field" — and when the validator
+    // does not match, "the server SHOULD send a 200 (OK) response with the
+    // complete representation".
+    if let Some(if_range) = headers.get(IF_RANGE) {
+        if !conditional::if_range_passes(if_range, validators) {
+            return Reply::Full;
+        }
+    }
+    match range::plan(value.as_bytes(), size, max_ranges) {
+        RangePlan::Full => Reply::Full,
+        RangePlan::Single(range) => Reply::Partial { range, size },
+        RangePlan::Multi(ranges) => Reply::Multipart { ranges, size },
+        RangePlan::Unsatisfiable => Reply::RangeNotSatisfiable { size },
+    }
 }
 
 fn is_valid_token(what: &str, value: &str) -> bool {

@@ -10,8 +10,12 @@ use actix_web::{
     HttpRequest, HttpResponse, ResponseError,
 };
 
+use bytes::Bytes;
+
 use crate::{
     body::DownloadBody,
+    file::Source,
+    multipart::Multipart,
     plan::{self, Plan, Reply},
     DownloadError, GetFile,
 };
@@ -74,19 +78,56 @@ fn execute(plan: Plan) -> HttpResponse<DownloadBody> {
         disposition,
         encoding,
         cache_control,
+        accept_ranges,
     } = plan;
 
     let etag = file.etag().map(|tag| tag.to_string());
     let last_modified = file.last_modified();
     let size = file.size();
-    let (status, body) = match reply {
-        Reply::NotModified => (StatusCode::NOT_MODIFIED, DownloadBody::none()),
-        Reply::Head => (StatusCode::OK, DownloadBody::head(size)),
-        Reply::Full => (StatusCode::OK, DownloadBody::new(file.source, size)),
+    // What each reply sends: status, body, the Content-Type of the body (none
+    // for the bodiless answers), Content-Range.
+    let (status, body, content_type, content_range) = match reply {
+        Reply::NotModified => (StatusCode::NOT_MODIFIED, DownloadBody::none(), None, None),
+        Reply::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, empty(), None, None),
+        Reply::RangeNotSatisfiable { size } => (
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            empty(),
+            None,
+            Some(format!("bytes */{size}")),
+        ),
+        Reply::Head => (
+            StatusCode::OK,
+            DownloadBody::head(size),
+            Some(content_type),
+            None,
+        ),
+        Reply::Full => (
+            StatusCode::OK,
+            DownloadBody::new(file.source, size),
+            Some(content_type),
+            None,
+        ),
+        Reply::Partial { range, size } => (
+            StatusCode::PARTIAL_CONTENT,
+            DownloadBody::single_range(file.source, range),
+            Some(content_type),
+            Some(format!("bytes {}-{}/{size}", range.first, range.last)),
+        ),
+        Reply::Multipart { ranges, size } => {
+            let layout = Multipart::new(&content_type, &ranges, size);
+            let multipart_type = layout.content_type();
+            (
+                StatusCode::PARTIAL_CONTENT,
+                DownloadBody::multipart(file.source, layout),
+                Some(multipart_type),
+                None,
+            )
+        }
     };
     let mut res = HttpResponse::with_body(status, body);
     let headers = res.headers_mut();
-    if reply != Reply::NotModified {
+    // The representation headers go with a representation (200, 206, HEAD).
+    if let Some(content_type) = content_type {
         headers.insert(header::CONTENT_TYPE, content_type);
         if let Some(value) = disposition {
             headers.insert(header::CONTENT_DISPOSITION, value);
@@ -94,7 +135,15 @@ fn execute(plan: Plan) -> HttpResponse<DownloadBody> {
         if let Some(value) = encoding {
             headers.insert(header::CONTENT_ENCODING, value);
         }
+        if accept_ranges {
+            headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+        }
     }
+    if let Some(value) = content_range.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.insert(header::CONTENT_RANGE, value);
+    }
+    // The validators and Cache-Control go on every answer, 304 included
+    // (RFC 9110 §15.4.5).
     if let Some(value) = etag.and_then(|tag| HeaderValue::from_str(&tag).ok()) {
         headers.insert(header::ETAG, value);
     }
@@ -106,3 +155,11 @@ fn execute(plan: Plan) -> HttpResponse<DownloadBody> {
     }
     res
 }
+
+/// An empty body with `Content-Length: 0` (412, 416).
+fn empty() -> DownloadBody {
+    DownloadBody::new(Source::Bytes(Bytes::new()), Some(0))
+}
+
+#[cfg(test)]
+mod tests;

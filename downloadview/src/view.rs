@@ -103,6 +103,33 @@ pub trait GetFile: ViewOptions {
         Self::OPTIONS.cache_control.map(Cow::Borrowed)
     }
 
+    /// The most ranges one `Range` request may ask for: more are answered with
+    /// the full 200, as are ranges whose lengths add up to more than the file.
+    /// `0` turns Range support off (no `Accept-Ranges` either). Default: the
+    /// `max_ranges` option (16).
+    ///
+    /// ```
+    /// use actix_web::HttpRequest;
+    /// use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    ///
+    /// #[derive(VirtualDownloadView, Default)]
+    /// struct Video;
+    ///
+    /// impl GetFile for Video {
+    ///     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    ///         Ok(VirtualFile::from_static(b"frames"))
+    ///     }
+    ///
+    ///     fn max_ranges(&self, _req: &HttpRequest) -> usize {
+    ///         2 // players ask for one range at a time; allow a little more
+    ///     }
+    /// }
+    /// # let _ = actix_web::App::new().route("/video/", Video::route());
+    /// ```
+    fn max_ranges(&self, _req: &HttpRequest) -> usize {
+        Self::OPTIONS.max_ranges
+    }
+
     /// Django's rule for `If-Modified-Since`: `false` answers 304 Not Modified.
     ///
     /// Default: modified when the file has no `last_modified`, else when its

@@ -2,6 +2,7 @@
 //! memory, and aborts the connection when the source fails (SPEC §6, §9).
 
 mod blocking;
+mod range;
 
 use std::{
     fmt, io,
