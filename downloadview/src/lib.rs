@@ -68,6 +68,7 @@ mod body;
 mod conditional;
 mod content_type;
 mod disposition;
+mod encoding;
 mod error;
 mod file;
 mod multipart;
