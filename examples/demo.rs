@@ -190,7 +190,10 @@ impl GetFile for StreamDownloadView {
                 actix_web::rt::time::sleep(interval).await;
             }
             let len = chunk.min(size - offset);
-            Some((Ok::<_, std::io::Error>(pattern_chunk(offset, len)), offset + len))
+            Some((
+                Ok::<_, std::io::Error>(pattern_chunk(offset, len)),
+                offset + len,
+            ))
         });
         Ok(VirtualFile::from_stream(chunks))
     }

@@ -74,6 +74,8 @@ mod file;
 mod multipart;
 mod options;
 mod plan;
+#[cfg(test)]
+mod proptests;
 mod range;
 mod response;
 mod route;
