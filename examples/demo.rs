@@ -269,7 +269,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/missing/", "get_file answers NotFound: 404"),
     (
         "/big/?size=1048576",
-        "N bytes (default 64 MiB) from an offset-aware generator: size known, byte i is i % 251",
+        "N bytes (default 64 MiB) from an offset-aware generator: size known, byte i is i % 251; Range and multipart/byteranges work (try curl -r 0-99,-100)",
     ),
     (
         "/stream/?size=1048576",
@@ -281,7 +281,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ),
     (
         "/versioned/",
-        "/text/ with an ETag and a Last-Modified, for conditional requests",
+        "/text/ with an ETag (\"hello-v1\") and a Last-Modified, for conditional requests: If-None-Match gives 304, If-Match \"other\" gives 412",
     ),
 ];
 

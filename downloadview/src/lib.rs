@@ -61,6 +61,64 @@
 //! See [`VirtualFile`]: in-memory bytes and text, readers, iterators, writer
 //! closures and async streams. Blocking sources run on the blocking pool, never
 //! on an actix worker, and every body is sent in bounded memory.
+//!
+//! # Conditional requests and ranges
+//!
+//! Give the file validators with [`VirtualFile::with_etag`] (strong or weak,
+//! never invented) and [`VirtualFile::with_last_modified`]; they are sent as
+//! `ETag` and `Last-Modified`. Preconditions are evaluated in the order of
+//! RFC 9110 §13.2.2, before any body byte is produced:
+//!
+//! 1. `If-Match` (strong comparison, `*`, lists) fails → 412;
+//! 2. else `If-Unmodified-Since` earlier than `Last-Modified` → 412;
+//! 3. `If-None-Match` (weak comparison) matches → 304 for GET and HEAD, 412
+//!    for other methods;
+//! 4. else `If-Modified-Since` → 304 when [`GetFile::was_modified_since`] (Django's
+//!    hook) says the file was not modified;
+//! 5. then `Range`, if `If-Range` (a strong ETag or the exact `Last-Modified`
+//!    date) allows it.
+//!
+//! Unparseable dates are ignored; malformed entity tags match nothing. A 304
+//! carries `ETag`, `Last-Modified` and `Cache-Control` only; 412 and 416 have
+//! an empty body. HEAD, 304, 412 and 416 never run the body source.
+//!
+//! Range requests (RFC 9110 §14) are served, for GET only, from in-memory
+//! content, seekable readers and offset-aware generators
+//! ([`VirtualFile::from_generator`]), which also advertise
+//! `Accept-Ranges: bytes`. One range gives a 206 with `Content-Range`; several
+//! give a `multipart/byteranges` 206 with an exact `Content-Length`, a random
+//! boundary, and parts streamed from the source (seeking, or restarting the
+//! generator, at each part). Overlapping and adjacent ranges are coalesced.
+//! Abuse guards: more than [`GetFile::max_ranges`] ranges (default 16; `0`
+//! turns ranges off), or ranges adding up to more than the file, get the full
+//! 200; so do syntax errors, other units, HEAD and empty files. A range that
+//! starts past the end, or `bytes=-0`, gives 416 with `Content-Range: bytes */N`.
+//!
+//! ```
+//! use std::time::{Duration, UNIX_EPOCH};
+//! use actix_web::{http::{header::EntityTag, StatusCode}, test::TestRequest, HttpRequest};
+//! use downloadview::{respond, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+//!
+//! #[derive(VirtualDownloadView)]
+//! #[download(basename = "hello-world.txt")]
+//! struct Versioned;
+//!
+//! impl GetFile for Versioned {
+//!     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+//!         Ok(VirtualFile::from_static(b"Hello world!\n")
+//!             .with_etag(EntityTag::new_strong("hello-v1".into()))
+//!             .with_last_modified(UNIX_EPOCH + Duration::from_secs(1_700_000_000)))
+//!     }
+//! }
+//!
+//! let req = TestRequest::get().insert_header(("If-None-Match", "\"hello-v1\"")).to_http_request();
+//! assert_eq!(respond(Versioned, &req).status(), StatusCode::NOT_MODIFIED);
+//!
+//! let req = TestRequest::get().insert_header(("Range", "bytes=0-4")).to_http_request();
+//! let res = respond(Versioned, &req);
+//! assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+//! assert_eq!(res.headers().get("content-range").unwrap(), "bytes 0-4/13");
+//! ```
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 

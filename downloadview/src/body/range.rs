@@ -3,21 +3,29 @@
 //!
 //! - In memory: zero-copy slices of the content (≤ [`CHUNK`] bytes each),
 //!   interleaved with the part headers, polled on the worker.
-//! - Seekable reader: on the blocking pool, a seek to each part's first byte,
-//!   then exactly the part's length.
-//! - Offset-aware generator: on the blocking pool, the generator is started at
-//!   each part's first byte and only the bytes needed are taken from it.
+//! - Seekable reader: a seek to each part's first byte, then reads of at most
+//!   [`CHUNK`] bytes up to the part's length.
+//! - Offset-aware generator: started at each part's first byte; only the bytes
+//!   needed are taken from it (its last chunk is truncated, zero-copy, and no
+//!   chunk more is pulled).
 //!
-//! The body declares its exact length, so the size enforcement of
-//! [`DownloadBody`] aborts the connection when a source comes up short.
+//! Readers and generators become a lazy chunk iterator, which the ordinary
+//! engine runs on the blocking pool (byte-bounded channel, stop on
+//! disconnect). Only [`DownloadBody::new`] is used, with the exact length
+//! declared, so the size enforcement aborts the connection when a source
+//! comes up short.
 
-use std::io::{self, Read, Seek, SeekFrom};
+use std::{
+    io::{self, Read, Seek, SeekFrom},
+    sync::Arc,
+    vec,
+};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
-use super::{blocking, DownloadBody, Kind, CHUNK};
+use super::{DownloadBody, CHUNK};
 use crate::{
-    file::{ChunkIter, ReadSeek, Source},
+    file::{BoxError, ChunkIter, ReadSeek, Source},
     multipart::{Multipart, Part},
     range::ByteRange,
 };
@@ -39,53 +47,44 @@ impl DownloadBody {
     }
 
     fn parts(source: Source, parts: Vec<Part>, trailer: Bytes, declared: u64) -> Self {
-        let kind = match source {
+        let source = match source {
             Source::Bytes(bytes) => in_memory(&bytes, parts, trailer),
-            Source::Seek(reader) => {
-                Kind::Blocking(Some(Box::new(move |tx: &mut blocking::Sender| {
-                    from_reader(reader, parts, trailer, tx)
-                })))
-            }
-            Source::Generator(generate) => {
-                Kind::Blocking(Some(Box::new(move |tx: &mut blocking::Sender| {
-                    for part in parts {
-                        push(tx, part.head)?;
-                        take(generate(part.range.first), part.range.len(), tx)?;
-                    }
-                    push(tx, trailer)
-                })))
-            }
+            Source::Seek(reader) => Source::Iter(Box::new(SeekParts {
+                reader,
+                parts: parts.into_iter(),
+                trailer: Some(trailer),
+                seek_to: None,
+                remaining: 0,
+            })),
+            Source::Generator(generate) => Source::Iter(generated(generate, parts, trailer)),
             // The plan only ranges over the three sources above; anything else
             // must not be sent as if it were the requested bytes.
-            _ => Kind::Blocking(Some(Box::new(|_: &mut blocking::Sender| {
-                Err(io::Error::other("this source cannot serve ranges"))
-            }))),
+            _ => failing("this source cannot serve ranges"),
         };
-        DownloadBody {
-            kind,
-            declared: Some(declared),
-            sent: 0,
-            finished: false,
-        }
+        DownloadBody::new(source, Some(declared))
     }
+}
+
+/// A source that fails at once (the response is aborted).
+fn failing(why: &'static str) -> Source {
+    Source::Iter(Box::new(std::iter::once(Err(io::Error::other(why).into()))))
 }
 
 /// The segments (part heads, zero-copy slices, trailer) as a stream of chunks
 /// of at most [`CHUNK`] bytes.
-fn in_memory(bytes: &Bytes, parts: Vec<Part>, trailer: Bytes) -> Kind {
+fn in_memory(bytes: &Bytes, parts: Vec<Part>, trailer: Bytes) -> Source {
     let mut segments = Vec::with_capacity(parts.len() * 2 + 1);
     for part in parts {
         let ByteRange { first, last } = part.range;
         let Some(slice) = usize::try_from(last)
             .ok()
             .filter(|&last| last < bytes.len())
+            // first <= last < bytes.len(): both fit in usize.
             .map(|last| bytes.slice(first as usize..=last))
         else {
             // Cannot happen for a plan made with the content's own length;
-            // fail (abort) rather than panic or send wrong bytes.
-            return Kind::Blocking(Some(Box::new(|_: &mut blocking::Sender| {
-                Err(io::Error::other("range past the end of the content"))
-            })));
+            // abort rather than panic or send wrong bytes.
+            return failing("range past the end of the content");
         };
         segments.push(part.head);
         segments.push(slice);
@@ -96,51 +95,120 @@ fn in_memory(bytes: &Bytes, parts: Vec<Part>, trailer: Bytes) -> Kind {
             (!segment.is_empty()).then(|| segment.split_to(segment.len().min(CHUNK)))
         })
     });
-    Kind::Stream(Box::pin(futures_util::stream::iter(
-        chunks.map(Ok::<Bytes, crate::file::BoxError>),
+    Source::Stream(Box::pin(futures_util::stream::iter(
+        chunks.map(Ok::<Bytes, BoxError>),
     )))
 }
 
-fn push(tx: &mut blocking::Sender, bytes: Bytes) -> io::Result<()> {
-    if bytes.is_empty() {
-        Ok(())
-    } else {
-        tx.push(bytes)
-    }
-}
-
-fn from_reader(
-    mut reader: Box<dyn ReadSeek + Send>,
+/// Each part's head, then exactly its bytes from the generator started at its
+/// first byte; then the trailer.
+fn generated(
+    generate: Arc<dyn Fn(u64) -> ChunkIter + Send + Sync + 'static>,
     parts: Vec<Part>,
     trailer: Bytes,
-    tx: &mut blocking::Sender,
-) -> io::Result<()> {
-    for part in parts {
-        push(tx, part.head)?;
-        reader.seek(SeekFrom::Start(part.range.first))?;
-        let mut limited = (&mut *reader).take(part.range.len());
-        tx.read_from(&mut limited)?;
-        if limited.limit() > 0 {
-            return Err(short(limited.limit()));
-        }
-    }
-    push(tx, trailer)
+) -> ChunkIter {
+    let iter = parts
+        .into_iter()
+        .flat_map(move |part| {
+            let head = (!part.head.is_empty()).then_some(Ok(part.head));
+            let data = Take {
+                inner: generate(part.range.first),
+                remaining: part.range.len(),
+            };
+            head.into_iter().chain(data)
+        })
+        .chain((!trailer.is_empty()).then_some(Ok(trailer)));
+    Box::new(iter)
 }
 
-/// Hands over exactly `len` bytes of `iter`, truncating its last chunk and
-/// never pulling a chunk more than needed.
-fn take(iter: ChunkIter, mut len: u64, tx: &mut blocking::Sender) -> io::Result<()> {
-    for item in iter {
-        let mut chunk = item.map_err(io::Error::other)?;
-        if chunk.len() as u64 >= len {
-            // `len` <= chunk.len() here, so it fits in usize.
-            chunk.truncate(len as usize);
-            return push(tx, chunk);
+/// Exactly `remaining` bytes of a chunk iterator, or an error if it ends
+/// before; never pulls a chunk more than needed.
+struct Take {
+    inner: ChunkIter,
+    remaining: u64,
+}
+
+impl Iterator for Take {
+    type Item = Result<Bytes, BoxError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.remaining > 0 {
+            let mut chunk = match self.inner.next() {
+                Some(Ok(chunk)) => chunk,
+                Some(Err(err)) => return Some(Err(err)),
+                None => {
+                    let missing = std::mem::take(&mut self.remaining);
+                    return Some(Err(short(missing).into()));
+                }
+            };
+            if chunk.is_empty() {
+                continue;
+            }
+            if chunk.len() as u64 > self.remaining {
+                // remaining < chunk.len(): it fits in usize.
+                chunk.truncate(self.remaining as usize);
+            }
+            self.remaining -= chunk.len() as u64;
+            return Some(Ok(chunk));
         }
-        len -= chunk.len() as u64;
-        push(tx, chunk)?;
+        None
     }
-    Err(short(len))
+}
+
+/// The parts of a seekable reader: head, seek, reads up to the part's length.
+struct SeekParts {
+    reader: Box<dyn ReadSeek + Send>,
+    parts: vec::IntoIter<Part>,
+    trailer: Option<Bytes>,
+    /// The seek still to do before reading the current part.
+    seek_to: Option<u64>,
+    /// Bytes of the current part still to read.
+    remaining: u64,
+}
+
+impl SeekParts {
+    fn read_chunk(&mut self) -> io::Result<Bytes> {
+        if let Some(first) = self.seek_to.take() {
+            self.reader.seek(SeekFrom::Start(first))?;
+        }
+        // remaining is capped by CHUNK here: it fits in usize.
+        let want = self.remaining.min(CHUNK as u64) as usize;
+        let mut buf = BytesMut::zeroed(want);
+        let n = loop {
+            match self.reader.read(&mut buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other?,
+            }
+        };
+        if n == 0 {
+            return Err(short(std::mem::take(&mut self.remaining)));
+        }
+        buf.truncate(n);
+        self.remaining -= n as u64;
+        Ok(buf.freeze())
+    }
+}
+
+impl Iterator for SeekParts {
+    type Item = Result<Bytes, BoxError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.remaining > 0 {
+                return Some(self.read_chunk().map_err(Into::into));
+            }
+            match self.parts.next() {
+                Some(part) => {
+                    self.seek_to = Some(part.range.first);
+                    self.remaining = part.range.len();
+                    if !part.head.is_empty() {
+                        return Some(Ok(part.head));
+                    }
+                }
+                None => return self.trailer.take().filter(|t| !t.is_empty()).map(Ok),
+            }
+        }
+    }
 }
 
 fn short(missing: u64) -> io::Error {

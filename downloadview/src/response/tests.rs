@@ -184,6 +184,64 @@ fn a_short_seekable_reader_aborts() {
     assert!(rt.block_on(to_bytes(res.into_body())).is_err());
 }
 
+#[test]
+fn a_short_generator_aborts() {
+    struct Short;
+    impl ViewOptions for Short {
+        const OPTIONS: DownloadOptions = DownloadOptions::new();
+    }
+    impl GetFile for Short {
+        fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+            // Declares 100 bytes, produces 10 from any offset.
+            Ok(VirtualFile::from_generator(100, |_| [vec![0u8; 10]]))
+        }
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    for range in ["bytes=5-50", "bytes=0-1,50-60"] {
+        let req = TestRequest::get()
+            .insert_header((header::RANGE, range))
+            .to_http_request();
+        let res = respond(Short, &req);
+        assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+        assert!(rt.block_on(to_bytes(res.into_body())).is_err(), "{range}");
+    }
+}
+
+#[test]
+fn the_generator_starts_at_each_part() {
+    use std::sync::Mutex;
+    static STARTS: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+    struct Recorded;
+    impl ViewOptions for Recorded {
+        const OPTIONS: DownloadOptions = DownloadOptions::new();
+    }
+    impl GetFile for Recorded {
+        fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+            Ok(VirtualFile::from_generator(1_000_000, |offset| {
+                STARTS.lock().unwrap().push(offset);
+                (offset..1_000_000).step_by(1000).map(|start| {
+                    (start..(start + 1000).min(1_000_000))
+                        .map(byte)
+                        .collect::<Vec<u8>>()
+                })
+            }))
+        }
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let req = TestRequest::get()
+        .insert_header((header::RANGE, "bytes=900000-900009,10-19"))
+        .to_http_request();
+    let res = respond(Recorded, &req);
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    let body = rt.block_on(to_bytes(res.into_body())).unwrap();
+    assert!(body.len() < 1000, "only the parts are produced");
+    assert_eq!(*STARTS.lock().unwrap(), [10, 900_000]);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
