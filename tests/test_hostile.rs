@@ -99,7 +99,9 @@ impl GetFile for AStream {
 /// The tests measure the whole process (threads, memory, CPU): one at a time.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn server() -> &'static TestServer {
