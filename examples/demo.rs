@@ -88,9 +88,12 @@ impl GetFile for NamedDownloadView {
     }
 
     fn get_basename(&self, req: &HttpRequest) -> Option<Cow<'static, str>> {
+        // `load` decodes fully, as the `web::Path` extractor does;
+        // `match_info().get` would keep `%25` and `%2F` encoded.
         req.match_info()
-            .get("name")
-            .map(|name| Cow::Owned(name.to_owned()))
+            .load::<(String,)>()
+            .ok()
+            .map(|(name,)| Cow::Owned(name))
     }
 }
 
@@ -165,6 +168,11 @@ impl GetFile for BigDownloadView {
 }
 
 /// `/stream/?size=N`: N bytes from an async `Stream`, size unknown (chunked).
+///
+/// For proxy experiments (`tests/interop/`, `docs/deployment.md`):
+/// `chunk=C` (bytes per chunk, default and at most 64 KiB) and `interval_ms=T`
+/// (a pause before each chunk) make a slow drip; `buffering=no` sends
+/// `X-Accel-Buffering: no`, so nginx forwards each chunk as it comes.
 #[derive(VirtualDownloadView, Default)]
 #[download(basename = "stream.bin")]
 pub struct StreamDownloadView;
@@ -172,9 +180,26 @@ pub struct StreamDownloadView;
 impl GetFile for StreamDownloadView {
     fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
         let size = number_param(req, "size", 64 << 20)?;
-        let chunks =
-            futures_util::stream::iter(pattern_chunks(0, size).map(Ok::<_, std::io::Error>));
+        let chunk = number_param(req, "chunk", CHUNK)?.clamp(1, CHUNK);
+        let interval = Duration::from_millis(number_param(req, "interval_ms", 0)?);
+        let chunks = futures_util::stream::unfold(0u64, move |offset| async move {
+            if offset >= size {
+                return None;
+            }
+            if !interval.is_zero() {
+                actix_web::rt::time::sleep(interval).await;
+            }
+            let len = chunk.min(size - offset);
+            Some((
+                Ok::<_, std::io::Error>(pattern_chunk(offset, len)),
+                offset + len,
+            ))
+        });
         Ok(VirtualFile::from_stream(chunks))
+    }
+
+    fn buffering(&self, req: &HttpRequest) -> bool {
+        !req.query_string().split('&').any(|kv| kv == "buffering=no")
     }
 }
 

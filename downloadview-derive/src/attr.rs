@@ -16,6 +16,7 @@ pub(crate) const KEYS: &[&str] = &[
     "encoding",
     "charset",
     "cache_control",
+    "buffering",
 ];
 
 /// One option as written: its literal (for value errors) and its value. A
@@ -35,6 +36,7 @@ pub(crate) struct Attrs {
     pub(crate) encoding: Option<Opt<String>>,
     pub(crate) charset: Option<Opt<String>>,
     pub(crate) cache_control: Option<Opt<String>>,
+    pub(crate) buffering: Option<Opt<bool>>,
 }
 
 impl Attrs {
@@ -136,6 +138,12 @@ impl Attrs {
                 &mut self.cache_control,
                 lit_str(cx, &key, lit, &value),
             ),
+            "buffering" => set(
+                cx,
+                path,
+                &mut self.buffering,
+                lit_bool(cx, &key, lit, &value),
+            ),
             _ => unreachable!("every key of KEYS has an arm"),
         }
     }
@@ -144,7 +152,7 @@ impl Attrs {
 /// The expected form of a key's value, for error messages.
 fn example(key: &str) -> &'static str {
     match key {
-        "attachment" => "true",
+        "attachment" | "buffering" => "true",
         "basename" => "\"report.csv\"",
         "mimetype" => "\"text/csv\"",
         "encoding" => "\"gzip\"",

@@ -26,6 +26,7 @@ fn options(attrs: &Attrs) -> TokenStream {
         encoding,
         charset,
         cache_control,
+        buffering,
     } = attrs;
     let mut options = quote!(::downloadview::__private::DownloadOptions::new());
     let strings = [
@@ -41,9 +42,14 @@ fn options(attrs: &Attrs) -> TokenStream {
             options = quote!(#options.#setter(#value));
         }
     }
-    if let Some(opt) = attachment {
-        let value = opt.value;
-        options = quote!(#options.attachment(#value));
+    for (setter, opt) in [
+        (quote!(attachment), attachment),
+        (quote!(buffering), buffering),
+    ] {
+        if let Some(opt) = opt {
+            let value = opt.value;
+            options = quote!(#options.#setter(#value));
+        }
     }
     options
 }

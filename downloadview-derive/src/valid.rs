@@ -16,6 +16,7 @@ impl Attrs {
             encoding,
             charset,
             cache_control,
+            buffering: _,
         } = self;
         if let Some(opt) = basename {
             check_basename(cx, opt);

@@ -52,10 +52,12 @@ fn with_charset(mime: &str, charset: &str) -> HeaderValue {
     valid("mimetype", mime).unwrap_or(HeaderValue::from_static("application/octet-stream"))
 }
 
-/// A header value, or `None` (with a warning) when `value` cannot be one.
+/// A header value, or `None` (with a warning) when `value` cannot be one:
+/// empty, control characters, or non-ASCII (which `HeaderValue` would accept
+/// as obs-text and send as raw UTF-8 bytes; found by `proptests`).
 pub(crate) fn valid(what: &str, value: &str) -> Option<HeaderValue> {
     match HeaderValue::from_str(value) {
-        Ok(v) if !value.is_empty() => Some(v),
+        Ok(v) if !value.is_empty() && value.is_ascii() => Some(v),
         _ => {
             log::warn!("downloadview: ignoring {what} {value:?}: not a valid header value");
             None

@@ -450,11 +450,14 @@ mod body;
 mod conditional;
 mod content_type;
 mod disposition;
+mod encoding;
 mod error;
 mod file;
 mod multipart;
 mod options;
 mod plan;
+#[cfg(test)]
+mod proptests;
 mod range;
 pub mod report;
 mod response;

@@ -43,6 +43,11 @@ pub struct DownloadOptions {
     /// with the full 200 (SPEC §8). `0` turns Range support off (and
     /// `Accept-Ranges` with it). Default: 16.
     pub max_ranges: usize,
+    /// Whether a reverse proxy may buffer the response. `false` sends
+    /// `X-Accel-Buffering: no`, which makes nginx pass the body on as it
+    /// arrives instead of buffering it (for slow, progressive streams).
+    /// Default: `true` (no header).
+    pub buffering: bool,
 }
 
 impl DownloadOptions {
@@ -64,6 +69,7 @@ impl DownloadOptions {
             charset: "utf-8",
             cache_control: None,
             max_ranges: 16,
+            buffering: true,
         }
     }
 
@@ -150,6 +156,23 @@ impl DownloadOptions {
     /// ```
     pub const fn max_ranges(mut self, max_ranges: usize) -> Self {
         self.max_ranges = max_ranges;
+        self
+    }
+}
+
+impl DownloadOptions {
+    /// Lets (true, the default) or forbids (false) reverse proxies to buffer
+    /// the response: `false` sends `X-Accel-Buffering: no`.
+    ///
+    /// ```
+    /// use downloadview::DownloadOptions;
+    ///
+    /// const OPTIONS: DownloadOptions = DownloadOptions::new().buffering(false);
+    /// assert!(!OPTIONS.buffering);
+    /// assert!(DownloadOptions::new().buffering);
+    /// ```
+    pub const fn buffering(mut self, buffering: bool) -> Self {
+        self.buffering = buffering;
         self
     }
 }

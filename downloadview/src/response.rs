@@ -59,28 +59,32 @@ pub fn respond<V: GetFile + Send + 'static>(
     req: &HttpRequest,
 ) -> HttpResponse<DownloadBody> {
     let started = Instant::now();
-    let (res, basename, size, ranges) =
-        match catch_unwind(AssertUnwindSafe(|| plan::decide(&view, req))) {
-            Ok(Ok(plan)) => {
-                let (name, size) = (plan.name.clone(), plan.file.size());
-                let (res, ranges) = execute(plan);
-                (res, name, size, ranges)
-            }
-            Ok(Err(err)) => (error_response(&err, req), None, None, Vec::new()),
-            Err(_) => {
-                log::error!(
-                    "downloadview: the view for {} {} panicked; answering 500",
-                    req.method(),
-                    req.path()
-                );
-                (
-                    error_response(&DownloadError::other("panic"), req),
-                    None,
-                    None,
-                    Vec::new(),
-                )
-            }
-        };
+    let decided = catch_unwind(AssertUnwindSafe(|| {
+        plan::decide(&view, req).map(|plan| (plan, view.buffering(req)))
+    }));
+    let (res, basename, size, ranges) = match decided {
+        Ok(Ok((plan, buffering))) => {
+            let (name, size) = (plan.name.clone(), plan.file.size());
+            let may_be_encoded = may_be_content_coded(req, &plan);
+            let (mut res, ranges) = execute(plan);
+            transport_headers(&mut res, buffering, may_be_encoded);
+            (res, name, size, ranges)
+        }
+        Ok(Err(err)) => (error_response(&err, req), None, None, Vec::new()),
+        Err(_) => {
+            log::error!(
+                "downloadview: the view for {} {} panicked; answering 500",
+                req.method(),
+                req.path()
+            );
+            (
+                error_response(&DownloadError::other("panic"), req),
+                None,
+                None,
+                Vec::new(),
+            )
+        }
+    };
     let method = req.method().clone();
     let path = req.path().to_owned();
     res.map_body(move |head, body| {
@@ -204,6 +208,65 @@ fn execute(plan: Plan) -> (HttpResponse<DownloadBody>, Vec<RangeSpan>) {
         headers.insert(header::CACHE_CONTROL, value);
     }
     (res, spans)
+}
+
+/// Whether something between us and the client (actix-web's `Compress`
+/// middleware, nginx's `gzip`, a CDN) may content-code the 200 we send: the
+/// view set no `Content-Encoding`, the type is one compressors compress (not
+/// raster images nor video, as actix-web's `Compress` decides) and the request
+/// admits a content coding.
+fn may_be_content_coded(req: &HttpRequest, plan: &Plan) -> bool {
+    plan.encoding.is_none()
+        && compressible(&plan.content_type)
+        && crate::encoding::admits_content_coding(req.headers())
+}
+
+fn compressible(content_type: &HeaderValue) -> bool {
+    let Ok(mime) = content_type.to_str().unwrap_or("").parse::<mime::Mime>() else {
+        return true;
+    };
+    match mime.type_() {
+        mime::IMAGE => mime.subtype() == mime::SVG,
+        mime::VIDEO => false,
+        _ => true,
+    }
+}
+
+/// The headers for what sits between us and the client, written last:
+/// `X-Accel-Buffering: no` when the view forbids buffering, and the ETag of a
+/// 200 (or of the 304 standing for it) weakened when that 200 may be
+/// content-coded on its way.
+///
+/// A strong ETag promises byte-for-byte identity; once a compressor gzips the
+/// body those bytes are different, and a client resuming with
+/// `If-Range: "tag"` would be sent identity bytes to append to a gzip prefix
+/// (compressors never encode a 206). Weakening, as nginx's `gzip` does, keeps
+/// `If-None-Match` revalidation working (weak comparison) and makes `If-Range`
+/// and `If-Match` fail safely. 206 answers keep the strong tag: they are never
+/// content-coded. See `docs/deployment.md`.
+fn transport_headers(res: &mut HttpResponse<DownloadBody>, buffering: bool, may_be_encoded: bool) {
+    let weaken =
+        may_be_encoded && matches!(res.status(), StatusCode::OK | StatusCode::NOT_MODIFIED);
+    let headers = res.headers_mut();
+    if !buffering {
+        headers.insert(
+            header::HeaderName::from_static("x-accel-buffering"),
+            HeaderValue::from_static("no"),
+        );
+    }
+    if weaken {
+        let weak = headers
+            .get(header::ETAG)
+            .filter(|tag| tag.as_bytes().starts_with(b"\""))
+            .and_then(|tag| {
+                let mut value = b"W/".to_vec();
+                value.extend_from_slice(tag.as_bytes());
+                HeaderValue::from_bytes(&value).ok()
+            });
+        if let Some(weak) = weak {
+            headers.insert(header::ETAG, weak);
+        }
+    }
 }
 
 /// An empty body with `Content-Length: 0` (412, 416).

@@ -278,6 +278,30 @@ pub trait GetFile: ViewOptions {
         Self::OPTIONS.max_ranges
     }
 
+    /// Whether a reverse proxy may buffer the response. `false` sends
+    /// `X-Accel-Buffering: no`, so nginx forwards each chunk as it is produced
+    /// (progress for slow generators and live streams) instead of filling its
+    /// proxy buffers first. Default: the `buffering` option (`true`: no header).
+    ///
+    /// ```
+    /// use actix_web::HttpRequest;
+    /// use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    ///
+    /// #[derive(VirtualDownloadView, Default)]
+    /// #[download(buffering = false)]
+    /// struct Live;
+    ///
+    /// impl GetFile for Live {
+    ///     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    ///         Ok(VirtualFile::from_iter(["tick\n"; 3]))
+    ///     }
+    /// }
+    /// # let _ = actix_web::App::new().route("/live/", Live::route());
+    /// ```
+    fn buffering(&self, _req: &HttpRequest) -> bool {
+        Self::OPTIONS.buffering
+    }
+
     /// Django's rule for `If-Modified-Since`: `false` answers 304 Not Modified.
     ///
     /// Default: modified when the file has no `last_modified`, else when its

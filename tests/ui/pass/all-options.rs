@@ -10,6 +10,7 @@ use downloadview::{DownloadError, DownloadOptions, GetFile, ViewOptions, Virtual
     encoding = "gzip",
     charset = "iso-8859-1",
     cache_control = "private, max-age=60",
+    buffering = false,
 )]
 struct View;
 
@@ -26,7 +27,8 @@ fn main() {
         .mimetype("text/plain")
         .encoding("gzip")
         .charset("iso-8859-1")
-        .cache_control("private, max-age=60");
+        .cache_control("private, max-age=60")
+        .buffering(false);
     assert_eq!(View::OPTIONS, EXPECTED);
     let _ = View::route();
 }
