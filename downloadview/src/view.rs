@@ -52,7 +52,9 @@ pub trait ViewOptions {
 ///     }
 ///
 ///     fn get_basename(&self, req: &HttpRequest) -> Option<Cow<'static, str>> {
-///         req.match_info().get("name").map(|name| Cow::Owned(name.to_owned()))
+///         // `load` decodes the segment fully (as `web::Path` does);
+///         // `match_info().get` keeps `%25` and `%2F` encoded.
+///         req.match_info().load::<(String,)>().ok().map(|(name,)| Cow::Owned(name))
 ///     }
 /// }
 /// # let _ = actix_web::App::new().route("/named/{name}", Named::route());
