@@ -55,6 +55,20 @@ struct State {
     producer_waiting: bool,
 }
 
+impl State {
+    /// Takes the response's waker to wake it (after unlocking). `waiting` is
+    /// cleared here, under the lock, so that it can never overwrite the `true`
+    /// of a newer wait: that would leave the response asleep while small
+    /// items pile up in the producer's buffer.
+    fn take_waker(&mut self, shared: &Shared) -> Option<Waker> {
+        let waker = self.waker.take();
+        if waker.is_some() {
+            shared.waiting.store(false, Ordering::Relaxed);
+        }
+        waker
+    }
+}
+
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A poisoned lock only means a panic elsewhere while holding it; the
@@ -81,7 +95,8 @@ pub(crate) fn spawn(produce: Produce) -> Receiver {
     });
     let mut sender = Sender {
         shared: Arc::clone(&shared),
-        buf: BytesMut::new(),
+        // Its capacity is also what it reallocates once a chunk is split off.
+        buf: BytesMut::with_capacity(CHUNK),
     };
     tokio::task::spawn_blocking(move || {
         let result = catch_unwind(AssertUnwindSafe(|| produce(&mut sender)))
@@ -189,10 +204,9 @@ impl Sender {
         }
         shared.queued.fetch_add(len, Ordering::Relaxed);
         state.queue.push_back(chunk);
-        let waker = state.waker.take();
+        let waker = state.take_waker(shared);
         drop(state);
         if let Some(waker) = waker {
-            shared.waiting.store(false, Ordering::Relaxed);
             waker.wake();
         }
         Ok(())
@@ -203,7 +217,7 @@ impl Sender {
         let result = result.and_then(|()| self.flush());
         let mut state = self.shared.lock();
         state.end = Some(result);
-        let waker = state.waker.take();
+        let waker = state.take_waker(&self.shared);
         drop(state);
         if let Some(waker) = waker {
             waker.wake();

@@ -1,6 +1,7 @@
 //! The response body: runs the source only when bytes are sent, in bounded
 //! memory, and aborts the connection when the source fails (SPEC §6, §9).
 
+mod async_read;
 mod blocking;
 
 use std::{
@@ -15,6 +16,7 @@ use bytes::Bytes;
 
 use crate::file::Source;
 
+pub(crate) use async_read::AsyncReadStream;
 pub(crate) use blocking::CHUNK;
 
 /// The body of every response a download view gives.
@@ -27,7 +29,10 @@ pub struct DownloadBody {
     kind: Kind,
     /// The size announced in the headers, when known.
     declared: Option<u64>,
+    /// Bytes handed to actix so far.
     sent: u64,
+    /// The chunk that completes the declared size, until the source ends.
+    held: Option<Bytes>,
     finished: bool,
 }
 
@@ -82,6 +87,7 @@ impl DownloadBody {
             kind,
             declared,
             sent: 0,
+            held: None,
             finished: false,
         }
     }
@@ -92,6 +98,7 @@ impl DownloadBody {
             kind: Kind::Head,
             declared,
             sent: 0,
+            held: None,
             finished: true,
         }
     }
@@ -102,6 +109,7 @@ impl DownloadBody {
             kind: Kind::None,
             declared: None,
             sent: 0,
+            held: None,
             finished: true,
         }
     }
@@ -112,6 +120,7 @@ impl DownloadBody {
             kind: Kind::Other(body),
             declared: None,
             sent: 0,
+            held: None,
             finished: false,
         }
     }
@@ -119,6 +128,7 @@ impl DownloadBody {
     fn fail(&mut self, err: io::Error) -> Poll<Option<io::Result<Bytes>>> {
         self.finished = true;
         self.kind = Kind::None;
+        self.held = None;
         log::error!(
             "downloadview: aborting the response after {} bytes: {err}",
             self.sent
@@ -193,29 +203,49 @@ impl MessageBody for DownloadBody {
                     if chunk.is_empty() {
                         continue;
                     }
-                    this.sent += chunk.len() as u64;
+                    let total = this.sent + chunk.len() as u64;
                     match this.declared {
-                        Some(declared) if this.sent > declared => {
+                        Some(declared) if total > declared || this.held.is_some() => {
                             this.fail(io::Error::other(format!(
-                            "the source yielded more than its declared size of {declared} bytes"
-                        )))
+                                "the source yielded more than its declared size of {declared} bytes"
+                            )))
                         }
-                        _ => Poll::Ready(Some(Ok(chunk))),
+                        // The chunk that completes the declared size is held
+                        // back until the source confirms that it has ended:
+                        // were it sent first, a source yielding *more* would
+                        // look like a complete response to the client.
+                        Some(declared) if total == declared => {
+                            this.held = Some(chunk);
+                            continue;
+                        }
+                        _ => {
+                            this.sent = total;
+                            Poll::Ready(Some(Ok(chunk)))
+                        }
                     }
                 }
-                Poll::Ready(None) => match this.declared {
-                    Some(declared) if this.sent < declared => this.fail(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!(
-                            "the source ended after {} of its declared {declared} bytes",
-                            this.sent
-                        ),
-                    )),
-                    _ => {
-                        this.finished = true;
-                        Poll::Ready(None)
+                Poll::Ready(None) => {
+                    // Drop the source now (its `Drop` runs, a producer's
+                    // thread is released), not when actix drops the body.
+                    this.kind = Kind::None;
+                    if let Some(chunk) = this.held.take() {
+                        this.sent += chunk.len() as u64;
+                        return Poll::Ready(Some(Ok(chunk)));
                     }
-                },
+                    match this.declared {
+                        Some(declared) if this.sent < declared => this.fail(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!(
+                                "the source ended after {} of its declared {declared} bytes",
+                                this.sent
+                            ),
+                        )),
+                        _ => {
+                            this.finished = true;
+                            Poll::Ready(None)
+                        }
+                    }
+                }
                 Poll::Ready(Some(Err(err))) => this.fail(err),
                 Poll::Pending => Poll::Pending,
             };
@@ -238,5 +268,103 @@ impl fmt::Debug for DownloadBody {
             .field("declared", &self.declared)
             .field("sent", &self.sent)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::task::Waker;
+
+    use super::*;
+    use crate::VirtualFile;
+
+    /// Polls `body` to its end: the chunks, then the error if it failed.
+    fn drain_now(body: &mut DownloadBody) -> (Vec<Bytes>, Option<io::Error>) {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut chunks = Vec::new();
+        loop {
+            match Pin::new(&mut *body).poll_next(&mut cx) {
+                Poll::Ready(Some(Ok(chunk))) => chunks.push(chunk),
+                Poll::Ready(Some(Err(err))) => return (chunks, Some(err)),
+                Poll::Ready(None) => return (chunks, None),
+                Poll::Pending => panic!("these sources are never pending"),
+            }
+        }
+    }
+
+    fn stream_of(chunks: &[&'static [u8]]) -> Source {
+        let items: Vec<Result<Bytes, io::Error>> =
+            chunks.iter().map(|c| Ok(Bytes::from_static(c))).collect();
+        VirtualFile::from_stream(futures_util::stream::iter(items)).source
+    }
+
+    #[test]
+    fn in_memory_content_is_sent_as_zero_copy_slices_of_at_most_64_kib() {
+        let content = Bytes::from((0..10_000_000u32).map(|i| i as u8).collect::<Vec<u8>>());
+        let range = content.as_ptr_range();
+        let mut body = DownloadBody::new(Source::Bytes(content.clone()), Some(10_000_000));
+        assert_eq!(body.size(), BodySize::Sized(10_000_000));
+        let (chunks, err) = drain_now(&mut body);
+        assert!(err.is_none());
+        assert_eq!(chunks.len(), 10_000_000usize.div_ceil(CHUNK));
+        let mut expected_start = range.start;
+        for chunk in &chunks {
+            assert!(chunk.len() <= CHUNK);
+            // Each chunk points into the original buffer, right after the
+            // previous one: nothing was copied.
+            assert_eq!(chunk.as_ptr(), expected_start);
+            assert!(chunk.as_ptr_range().end <= range.end);
+            expected_start = chunk.as_ptr_range().end;
+        }
+        assert_eq!(expected_start, range.end);
+    }
+
+    #[test]
+    fn a_source_of_exactly_its_declared_size_is_sent_whole() {
+        let mut body = DownloadBody::new(stream_of(&[b"abc", b"def"]), Some(6));
+        let (chunks, err) = drain_now(&mut body);
+        assert!(err.is_none());
+        assert_eq!(chunks.concat(), b"abcdef");
+    }
+
+    #[test]
+    fn a_source_longer_than_declared_never_delivers_the_declared_size() {
+        // The chunk completing the 6 declared bytes must not be released
+        // before the source is known to end: here it does not.
+        let mut body = DownloadBody::new(stream_of(&[b"abc", b"def", b"g"]), Some(6));
+        let (chunks, err) = drain_now(&mut body);
+        assert_eq!(chunks.concat(), b"abc");
+        assert!(err
+            .unwrap()
+            .to_string()
+            .contains("more than its declared size"));
+        // One chunk straddling the declared size.
+        let mut body = DownloadBody::new(stream_of(&[b"abc", b"defg"]), Some(6));
+        let (chunks, err) = drain_now(&mut body);
+        assert_eq!(chunks.concat(), b"abc");
+        assert!(err.is_some());
+    }
+
+    #[test]
+    fn a_source_shorter_than_declared_fails_after_its_bytes() {
+        let mut body = DownloadBody::new(stream_of(&[b"abc"]), Some(6));
+        let (chunks, err) = drain_now(&mut body);
+        assert_eq!(chunks.concat(), b"abc");
+        assert_eq!(err.unwrap().kind(), io::ErrorKind::UnexpectedEof);
+        // After a failure the body is over.
+        assert!(drain_now(&mut body).0.is_empty());
+    }
+
+    #[test]
+    fn a_stream_error_fails_the_body() {
+        let items = vec![
+            Ok(Bytes::from_static(b"abc")),
+            Err(io::Error::other("boom")),
+        ];
+        let file = VirtualFile::from_stream(futures_util::stream::iter(items));
+        let mut body = DownloadBody::new(file.source, None);
+        let (chunks, err) = drain_now(&mut body);
+        assert_eq!(chunks.concat(), b"abc");
+        assert_eq!(err.unwrap().to_string(), "boom");
     }
 }
