@@ -2,11 +2,10 @@
 //!
 //! The producer runs in `spawn_blocking` and hands chunks to the response
 //! through a channel bounded in **bytes** ([`CAPACITY`]). Small items are
-//! coalesced in the producer's own buffer and handed over when it reaches
-//! [`CHUNK`] bytes, when it reaches [`MIN_CHUNK`] bytes and the channel is
-//! empty, or at once when the response is waiting for data — so a generator of
-//! many tiny strings costs a copy per item, not a channel hop per item, and a
-//! slow generator's items are not held back.
+//! coalesced in the producer's own buffer, without a lock or a clock read per
+//! item, so a generator of a million tiny strings costs a copy per item, not a
+//! channel hop per item; a slow source's items are handed over as they come
+//! ([`Pace`] has the policy).
 //!
 //! When the response is dropped (the client went away), the channel closes:
 //! the producer's next hand-over (or next `write`) fails, it returns, and the
@@ -21,6 +20,7 @@ use std::{
         Arc, Condvar, Mutex, MutexGuard,
     },
     task::{Context, Poll, Waker},
+    time::{Duration, Instant},
 };
 
 use bytes::{Bytes, BytesMut};
@@ -31,6 +31,43 @@ pub(crate) const CHUNK: usize = 64 * 1024;
 pub(crate) const MIN_CHUNK: usize = 16 * 1024;
 /// Bytes in flight between one producer and its response.
 pub(crate) const CAPACITY: usize = 256 * 1024;
+
+/// In eager mode, items closer together than this count as fast.
+const FAST_GAP: Duration = Duration::from_micros(200);
+/// Fast items in a row that end eager mode.
+const FAST_ITEMS: u32 = 64;
+/// A chunk that takes longer than this to fill starts eager mode again.
+const SLOW_CHUNK: Duration = Duration::from_millis(5);
+
+/// The producer's pace, which decides how long items may wait in its buffer.
+///
+/// The producer cannot know whether the source's next item comes at once or
+/// in an hour, and once it has called into the source, bytes left in its own
+/// buffer are out of everyone's reach until the source returns: only a lock
+/// per item would let the response take them. Instead the policy guesses
+/// from the source's recent pace, reading the clock only per chunk or per
+/// item of a slow source:
+///
+/// - **eager** (at the start, and whenever the source proved slow): every
+///   item is handed over as it comes. A slow source loses nothing by that, and
+///   an item before a pause is never held back. [`FAST_ITEMS`] items in a row
+///   less than [`FAST_GAP`] apart end it.
+/// - **coalescing**: items gather into chunks, handed over at [`CHUNK`]
+///   bytes, at [`MIN_CHUNK`] bytes when the channel is empty, or at once when
+///   the response waits for data. A chunk that took longer than
+///   [`SLOW_CHUNK`] to fill starts eager mode again.
+///
+/// What remains: when a fast source pauses, the bytes it produced since the
+/// last hand-over (less than one chunk) wait for the pause to end.
+#[derive(Debug)]
+struct Pace {
+    eager: bool,
+    /// Eager mode: fast items in a row.
+    fast_items: u32,
+    /// Eager mode: when the previous item came; coalescing: when the chunk
+    /// being built started filling.
+    mark: Instant,
+}
 
 /// A blocking producer: writes the whole content into the [`Sender`].
 pub(crate) type Produce = Box<dyn FnOnce(&mut Sender) -> io::Result<()> + Send + 'static>;
@@ -97,6 +134,11 @@ pub(crate) fn spawn(produce: Produce) -> Receiver {
         shared: Arc::clone(&shared),
         // Its capacity is also what it reallocates once a chunk is split off.
         buf: BytesMut::with_capacity(CHUNK),
+        pace: Pace {
+            eager: true,
+            fast_items: 0,
+            mark: Instant::now(),
+        },
     };
     tokio::task::spawn_blocking(move || {
         let result = catch_unwind(AssertUnwindSafe(|| produce(&mut sender)))
@@ -110,6 +152,7 @@ pub(crate) fn spawn(produce: Produce) -> Receiver {
 pub(crate) struct Sender {
     shared: Arc<Shared>,
     buf: BytesMut,
+    pace: Pace,
 }
 
 fn gone() -> io::Error {
@@ -163,11 +206,31 @@ impl Sender {
         }
     }
 
+    /// Applies the flush policy after an item (or a read, or a write) landed
+    /// in the buffer. See [`Pace`].
     fn maybe_flush(&mut self) -> io::Result<()> {
         let len = self.buf.len();
+        if len == 0 {
+            return Ok(());
+        }
+        if self.pace.eager {
+            let now = Instant::now();
+            if now.duration_since(self.pace.mark) < FAST_GAP {
+                self.pace.fast_items += 1;
+            } else {
+                self.pace.fast_items = 0;
+            }
+            self.pace.mark = now;
+            if self.pace.fast_items < FAST_ITEMS {
+                return self.flush();
+            }
+            // The source proved fast: coalesce from now on; the chunk being
+            // built started filling now.
+            self.pace.eager = false;
+        }
         if len >= CHUNK
             || (len >= MIN_CHUNK && self.shared.queued.load(Ordering::Relaxed) == 0)
-            || (len > 0 && self.shared.waiting.load(Ordering::Relaxed))
+            || self.shared.waiting.load(Ordering::Relaxed)
         {
             self.flush()
         } else {
@@ -179,8 +242,19 @@ impl Sender {
         if self.buf.is_empty() {
             return Ok(());
         }
+        if !self.pace.eager && self.pace.mark.elapsed() > SLOW_CHUNK {
+            // This chunk took long to fill: the source is slow (or just
+            // paused). Hand each item over as it comes until it proves fast.
+            self.pace.eager = true;
+            self.pace.fast_items = 0;
+        }
         let chunk = self.buf.split().freeze();
-        self.send(chunk)
+        self.send(chunk)?;
+        if !self.pace.eager {
+            // The next chunk starts filling now, after any wait for room.
+            self.pace.mark = Instant::now();
+        }
+        Ok(())
     }
 
     /// Queues one chunk, waiting while the channel holds [`CAPACITY`] bytes.
