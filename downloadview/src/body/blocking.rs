@@ -166,6 +166,10 @@ impl Sender {
             return Err(gone());
         }
         if chunk.len() < MIN_CHUNK {
+            if self.buf.len() + chunk.len() > CHUNK {
+                // Chunks never exceed CHUNK bytes.
+                self.flush()?;
+            }
             self.buf.extend_from_slice(&chunk);
             return self.maybe_flush();
         }
@@ -364,5 +368,108 @@ impl Drop for Receiver {
         state.waker = None;
         drop(state);
         self.shared.space.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use futures_util::future::poll_fn;
+
+    use super::*;
+
+    /// Receives every chunk of `produce`, as the response would.
+    async fn collect(produce: Produce) -> (Vec<Bytes>, Option<io::Error>) {
+        let mut rx = spawn(produce);
+        let mut chunks = Vec::new();
+        loop {
+            match poll_fn(|cx| rx.poll_next(cx)).await {
+                Some(Ok(chunk)) => chunks.push(chunk),
+                Some(Err(err)) => return (chunks, Some(err)),
+                None => return (chunks, None),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_million_tiny_items_are_coalesced_into_few_chunks() {
+        let (chunks, err) = collect(Box::new(|tx: &mut Sender| {
+            for _ in 0..1_000_000 {
+                tx.push(Bytes::from_static(b"Hello world!\n"))?;
+            }
+            Ok(())
+        }))
+        .await;
+        assert!(err.is_none());
+        assert_eq!(chunks.iter().map(Bytes::len).sum::<usize>(), 13_000_000);
+        assert!(chunks.iter().all(|c| c.len() <= CHUNK));
+        // Not a channel hop per item: the first FAST_ITEMS items go one by
+        // one, then chunks of at least MIN_CHUNK unless the response waited.
+        assert!(
+            chunks.len() < 13_000_000 / 1024,
+            "{} chunks for a million items",
+            chunks.len()
+        );
+    }
+
+    #[tokio::test]
+    async fn memory_in_flight_is_bounded_in_bytes() {
+        let mut rx = spawn(Box::new(move |tx: &mut Sender| {
+            for _ in 0..1000 {
+                tx.push(Bytes::from(vec![0u8; CHUNK]))?;
+            }
+            Ok(())
+        }));
+        // Let the producer run ahead of a response that reads nothing.
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(rx.shared.queued.load(Ordering::Relaxed), CAPACITY);
+        let mut total = 0;
+        while let Some(chunk) = poll_fn(|cx| rx.poll_next(cx)).await {
+            total += chunk.unwrap().len();
+            assert!(rx.shared.queued.load(Ordering::Relaxed) <= CAPACITY);
+        }
+        assert_eq!(total, 1000 * CHUNK);
+    }
+
+    struct DropSignal(mpsc::Sender<()>);
+
+    impl Drop for DropSignal {
+        fn drop(&mut self) {
+            let _ = self.0.send(());
+        }
+    }
+
+    #[tokio::test]
+    async fn dropping_the_response_stops_and_drops_the_producer() {
+        let (tx_drop, rx_drop) = mpsc::channel();
+        let (tx_err, rx_err) = mpsc::channel();
+        let guard = DropSignal(tx_drop);
+        let mut rx = spawn(Box::new(move |tx: &mut Sender| {
+            let _guard = guard;
+            let result = loop {
+                if let Err(err) = tx.write_all(b"row\n") {
+                    break Err(err);
+                }
+            };
+            let _ = tx_err.send(result.as_ref().map_err(io::Error::kind).err());
+            result
+        }));
+        assert!(poll_fn(|cx| rx.poll_next(cx)).await.is_some());
+        drop(rx);
+        let kind = rx_err.recv_timeout(Duration::from_secs(1)).unwrap();
+        assert_eq!(kind, Some(io::ErrorKind::BrokenPipe));
+        rx_drop.recv_timeout(Duration::from_secs(1)).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_panicking_source_fails_the_body() {
+        let (chunks, err) = collect(Box::new(|tx: &mut Sender| {
+            tx.push(Bytes::from_static(b"abc"))?;
+            panic!("boom");
+        }))
+        .await;
+        assert_eq!(chunks.concat(), b"abc");
+        assert_eq!(err.unwrap().to_string(), "the body source panicked");
     }
 }

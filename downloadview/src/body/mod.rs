@@ -192,6 +192,22 @@ impl MessageBody for DownloadBody {
         }
     }
 
+    /// Small in-memory content (one slice) is handed to actix as plain
+    /// `Bytes`: no boxing, no polling through this type.
+    fn try_into_bytes(self) -> Result<Bytes, Self> {
+        match &self.kind {
+            Kind::Slices(bytes)
+                if bytes.len() <= CHUNK
+                    && self.declared == Some(bytes.len() as u64)
+                    && self.sent == 0
+                    && !self.finished =>
+            {
+                Ok(bytes.clone())
+            }
+            _ => Err(self),
+        }
+    }
+
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
         let this = self.get_mut();
         if this.finished {
@@ -317,6 +333,22 @@ mod tests {
             expected_start = chunk.as_ptr_range().end;
         }
         assert_eq!(expected_start, range.end);
+    }
+
+    #[test]
+    fn small_in_memory_content_is_plain_bytes_to_actix_and_large_is_not() {
+        let small = DownloadBody::new(
+            Source::Bytes(Bytes::from_static(b"Hello world!\n")),
+            Some(13),
+        );
+        assert_eq!(small.try_into_bytes().unwrap(), "Hello world!\n");
+        let large = Bytes::from(vec![0u8; CHUNK + 1]);
+        let large = DownloadBody::new(Source::Bytes(large), Some(CHUNK as u64 + 1));
+        assert!(large.try_into_bytes().is_err(), "sent as slices");
+        // A wrong declared size must still fail the body, so it is not bypassed.
+        let wrong = DownloadBody::new(Source::Bytes(Bytes::from_static(b"abc")), Some(4));
+        let mut wrong = wrong.try_into_bytes().unwrap_err();
+        assert!(drain_now(&mut wrong).1.is_some());
     }
 
     #[test]
