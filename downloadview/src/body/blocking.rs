@@ -30,7 +30,11 @@ pub(crate) const CHUNK: usize = 64 * 1024;
 /// Below this, a chunk is only handed over early when the response waits.
 pub(crate) const MIN_CHUNK: usize = 16 * 1024;
 /// Bytes in flight between one producer and its response.
-pub(crate) const CAPACITY: usize = 256 * 1024;
+pub(crate) const CAPACITY: usize = 512 * 1024;
+/// A producer waiting for room is woken once the queue drains to this, not
+/// at every chunk taken: on a busy core, waking it per chunk makes the two
+/// threads take turns chunk by chunk.
+const LOW_WATER: usize = CAPACITY / 2;
 
 /// In eager mode, items closer together than this count as fast.
 const FAST_GAP: Duration = Duration::from_micros(200);
@@ -332,8 +336,8 @@ impl Receiver {
         let shared = &*self.shared;
         let mut state = shared.lock();
         if let Some(chunk) = state.queue.pop_front() {
-            shared.queued.fetch_sub(chunk.len(), Ordering::Relaxed);
-            if state.producer_waiting {
+            let queued = shared.queued.fetch_sub(chunk.len(), Ordering::Relaxed) - chunk.len();
+            if state.producer_waiting && queued <= LOW_WATER {
                 state.producer_waiting = false;
                 shared.space.notify_one();
             }
