@@ -36,6 +36,10 @@ pub(crate) const CAPACITY: usize = 512 * 1024;
 /// threads take turns chunk by chunk.
 const LOW_WATER: usize = CAPACITY / 2;
 
+/// While coalescing, a response waiting for data gets the buffer once it
+/// holds this much: a fast source fills it in microseconds, and a consumer
+/// faster than the source then takes 4 KiB at a time, not an item or two.
+const WAIT_CHUNK: usize = 4 * 1024;
 /// In eager mode, items closer together than this count as fast.
 const FAST_GAP: Duration = Duration::from_micros(200);
 /// Fast items in a row that end eager mode.
@@ -57,12 +61,12 @@ const SLOW_CHUNK: Duration = Duration::from_millis(5);
 ///   an item before a pause is never held back. [`FAST_ITEMS`] items in a row
 ///   less than [`FAST_GAP`] apart end it.
 /// - **coalescing**: items gather into chunks, handed over at [`CHUNK`]
-///   bytes, at [`MIN_CHUNK`] bytes when the channel is empty, or at once when
-///   the response waits for data. A chunk that took longer than
+///   bytes, at [`MIN_CHUNK`] bytes when the channel is empty, or at
+///   [`WAIT_CHUNK`] bytes when the response waits for data. A chunk that took longer than
 ///   [`SLOW_CHUNK`] to fill starts eager mode again.
 ///
-/// What remains: when a fast source pauses, the bytes it produced since the
-/// last hand-over (less than one chunk) wait for the pause to end.
+/// What remains: when a source that proved fast pauses, the bytes it produced
+/// since the last hand-over (less than one chunk) wait for the pause to end.
 #[derive(Debug)]
 struct Pace {
     eager: bool,
@@ -238,7 +242,7 @@ impl Sender {
         }
         if len >= CHUNK
             || (len >= MIN_CHUNK && self.shared.queued.load(Ordering::Relaxed) == 0)
-            || self.shared.waiting.load(Ordering::Relaxed)
+            || (len >= WAIT_CHUNK && self.shared.waiting.load(Ordering::Relaxed))
         {
             self.flush()
         } else {
