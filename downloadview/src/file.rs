@@ -71,6 +71,7 @@ impl Source {
 /// | [`from_iter`](Self::from_iter), [`from_try_iter`](Self::from_try_iter) | an iterator of chunks | only with `with_size` |
 /// | [`from_writer`](Self::from_writer) | a closure writing into `&mut dyn Write` | only with `with_size` |
 /// | [`from_stream`](Self::from_stream) | an async `Stream` of `Result<Bytes, E>` | only with `with_size` |
+/// | [`from_async_read`](Self::from_async_read) | a tokio `AsyncRead` | only with `with_size` |
 ///
 /// Blocking sources (reader, iterator, writer) never run on an actix worker
 /// thread: they run on the blocking pool and hand their bytes over through a
@@ -282,6 +283,29 @@ impl VirtualFile {
         use futures_util::StreamExt as _;
         Self::new(Source::Stream(Box::pin(
             stream.map(|item| item.map_err(Into::into)),
+        )))
+    }
+
+    /// A tokio [`AsyncRead`](tokio::io::AsyncRead) (an async file, a socket, a
+    /// pipe from a child process, a decompressor, …), polled on the actix worker
+    /// (it must not block) in reads of at most 64 KiB, each sent without a
+    /// further copy. Its size is unknown (sent chunked) unless
+    /// [`with_size`](Self::with_size) declares it. A read error aborts the
+    /// response (the client sees an incomplete transfer) and is logged.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// // `&[u8]` is an `AsyncRead`; so are `tokio::fs::File`, `TcpStream`, …
+    /// let file = VirtualFile::from_async_read(&b"Hello world!\n"[..]).with_size(13);
+    /// assert_eq!(file.size(), Some(13));
+    /// ```
+    pub fn from_async_read<R>(reader: R) -> Self
+    where
+        R: tokio::io::AsyncRead + 'static,
+    {
+        use futures_util::StreamExt as _;
+        Self::new(Source::Stream(Box::pin(
+            crate::body::AsyncReadStream::new(reader).map(|item| item.map_err(Into::into)),
         )))
     }
 

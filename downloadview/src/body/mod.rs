@@ -1,6 +1,7 @@
 //! The response body: runs the source only when bytes are sent, in bounded
 //! memory, and aborts the connection when the source fails (SPEC §6, §9).
 
+mod async_read;
 mod blocking;
 mod range;
 pub(crate) mod track;
@@ -19,6 +20,7 @@ use crate::{file::Source, report::Outcome};
 
 use self::track::Tracker;
 
+pub(crate) use async_read::AsyncReadStream;
 pub(crate) use blocking::CHUNK;
 
 /// The body of every response a download view gives.
@@ -26,7 +28,8 @@ pub(crate) use blocking::CHUNK;
 /// It enforces the declared size: a source that yields more or fewer bytes
 /// than its `Content-Length`, or that fails, ends the body with an error,
 /// which makes actix-web abort the connection (the client sees an incomplete
-/// transfer, never a clean end). The failure is logged once.
+/// transfer, never a clean end). The failure is reported once, as
+/// `Outcome::SourceFailed`, which the default `on_download` logs at error level.
 ///
 /// It is the body type of the derived `Responder` and of [`respond`](crate::respond);
 /// read it as any actix [`MessageBody`]:
@@ -54,7 +57,10 @@ pub struct DownloadBody {
     kind: Kind,
     /// The size announced in the headers, when known.
     declared: Option<u64>,
+    /// Bytes handed to actix so far.
     sent: u64,
+    /// The chunk that completes the declared size, until the source ends.
+    held: Option<Bytes>,
     finished: bool,
     /// Reports the outcome when the response ends; `None` once reported.
     tracker: Option<Box<Tracker>>,
@@ -111,6 +117,7 @@ impl DownloadBody {
             kind,
             declared,
             sent: 0,
+            held: None,
             finished: false,
             tracker: None,
         }
@@ -122,6 +129,7 @@ impl DownloadBody {
             kind: Kind::Head,
             declared,
             sent: 0,
+            held: None,
             finished: true,
             tracker: None,
         }
@@ -133,6 +141,7 @@ impl DownloadBody {
             kind: Kind::None,
             declared: None,
             sent: 0,
+            held: None,
             finished: true,
             tracker: None,
         }
@@ -144,6 +153,7 @@ impl DownloadBody {
             kind: Kind::Other(body),
             declared: None,
             sent: 0,
+            held: None,
             finished: false,
             tracker: None,
         }
@@ -162,14 +172,30 @@ impl DownloadBody {
         }
     }
 
+    /// Passes a chunk to actix, counting it (one add per chunk; the time of
+    /// the first one for the report).
+    fn hand_over(&mut self, chunk: Bytes) -> Poll<Option<io::Result<Bytes>>> {
+        if self.sent == 0 {
+            if let Some(tracker) = &mut self.tracker {
+                tracker.first_byte();
+            }
+        }
+        self.sent += chunk.len() as u64;
+        Poll::Ready(Some(Ok(chunk)))
+    }
+
     fn fail(&mut self, err: io::Error) -> Poll<Option<io::Result<Bytes>>> {
         self.finished = true;
         self.kind = Kind::None;
-        self.report(Outcome::SourceFailed, Some(err.to_string()));
-        log::error!(
+        self.held = None;
+        // The failure is logged once, by the download report (the default
+        // `on_download` logs `outcome=source_failed error=…` at error level);
+        // this line only helps when debugging the engine itself.
+        log::debug!(
             "downloadview: aborting the response after {} bytes: {err}",
             self.sent
         );
+        self.report(Outcome::SourceFailed, Some(err.to_string()));
         Poll::Ready(Some(Err(err)))
     }
 
@@ -229,6 +255,28 @@ impl MessageBody for DownloadBody {
         }
     }
 
+    /// Small in-memory content (one slice) is handed to actix as plain
+    /// `Bytes`: no boxing, no polling through this type.
+    /// Handing the bytes over this way completes the body: it is reported
+    /// as such when `self` is dropped here.
+    fn try_into_bytes(mut self) -> Result<Bytes, Self> {
+        match &self.kind {
+            Kind::Slices(bytes)
+                if bytes.len() <= CHUNK
+                    && self.declared == Some(bytes.len() as u64)
+                    && self.sent == 0
+                    && !self.finished =>
+            {
+                let bytes = bytes.clone();
+                self.kind = Kind::None;
+                let _ = self.hand_over(bytes.clone());
+                self.finished = true;
+                Ok(bytes)
+            }
+            _ => Err(self),
+        }
+    }
+
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
         let this = self.get_mut();
         if this.finished {
@@ -240,38 +288,46 @@ impl MessageBody for DownloadBody {
                     if chunk.is_empty() {
                         continue;
                     }
-                    let len = chunk.len() as u64;
+                    let total = this.sent + chunk.len() as u64;
                     match this.declared {
-                        Some(declared) if this.sent + len > declared => {
+                        Some(declared) if total > declared || this.held.is_some() => {
                             this.fail(io::Error::other(format!(
-                            "the source yielded more than its declared size of {declared} bytes"
-                        )))
+                                "the source yielded more than its declared size of {declared} bytes"
+                            )))
                         }
+                        // The chunk that completes the declared size is held
+                        // back until the source confirms that it has ended:
+                        // were it sent first, a source yielding *more* would
+                        // look like a complete response to the client.
+                        Some(declared) if total == declared => {
+                            this.held = Some(chunk);
+                            continue;
+                        }
+                        _ => this.hand_over(chunk),
+                    }
+                }
+                Poll::Ready(None) => {
+                    // Drop the source now (its `Drop` runs, a producer's
+                    // thread is released), not when actix drops the body.
+                    this.kind = Kind::None;
+                    if let Some(chunk) = this.held.take() {
+                        return this.hand_over(chunk);
+                    }
+                    match this.declared {
+                        Some(declared) if this.sent < declared => this.fail(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!(
+                                "the source ended after {} of its declared {declared} bytes",
+                                this.sent
+                            ),
+                        )),
                         _ => {
-                            if this.sent == 0 {
-                                if let Some(tracker) = &mut this.tracker {
-                                    tracker.first_byte();
-                                }
-                            }
-                            this.sent += len;
-                            Poll::Ready(Some(Ok(chunk)))
+                            this.finished = true;
+                            this.report(Outcome::Completed, None);
+                            Poll::Ready(None)
                         }
                     }
                 }
-                Poll::Ready(None) => match this.declared {
-                    Some(declared) if this.sent < declared => this.fail(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!(
-                            "the source ended after {} of its declared {declared} bytes",
-                            this.sent
-                        ),
-                    )),
-                    _ => {
-                        this.finished = true;
-                        this.report(Outcome::Completed, None);
-                        Poll::Ready(None)
-                    }
-                },
                 Poll::Ready(Some(Err(err))) => this.fail(err),
                 Poll::Pending => Poll::Pending,
             };
@@ -284,7 +340,10 @@ impl Drop for DownloadBody {
         if self.tracker.is_some() {
             // actix never polls a body it knows to be empty: that is complete
             // by design, as is a body that ended; anything else was cut off.
-            let empty = matches!(self.size(), BodySize::None | BodySize::Sized(0));
+            let empty = match &self.kind {
+                Kind::Other(body) => matches!(body.size(), BodySize::None | BodySize::Sized(0)),
+                _ => self.sent == 0 && self.held.is_none() && matches!(self.declared, Some(0)),
+            };
             let outcome = if self.finished || empty {
                 Outcome::Completed
             } else {
@@ -310,5 +369,119 @@ impl fmt::Debug for DownloadBody {
             .field("declared", &self.declared)
             .field("sent", &self.sent)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::task::Waker;
+
+    use super::*;
+    use crate::VirtualFile;
+
+    /// Polls `body` to its end: the chunks, then the error if it failed.
+    fn drain_now(body: &mut DownloadBody) -> (Vec<Bytes>, Option<io::Error>) {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut chunks = Vec::new();
+        loop {
+            match Pin::new(&mut *body).poll_next(&mut cx) {
+                Poll::Ready(Some(Ok(chunk))) => chunks.push(chunk),
+                Poll::Ready(Some(Err(err))) => return (chunks, Some(err)),
+                Poll::Ready(None) => return (chunks, None),
+                Poll::Pending => panic!("these sources are never pending"),
+            }
+        }
+    }
+
+    fn stream_of(chunks: &[&'static [u8]]) -> Source {
+        let items: Vec<Result<Bytes, io::Error>> =
+            chunks.iter().map(|c| Ok(Bytes::from_static(c))).collect();
+        VirtualFile::from_stream(futures_util::stream::iter(items)).source
+    }
+
+    #[test]
+    fn in_memory_content_is_sent_as_zero_copy_slices_of_at_most_64_kib() {
+        let content = Bytes::from((0..10_000_000u32).map(|i| i as u8).collect::<Vec<u8>>());
+        let range = content.as_ptr_range();
+        let mut body = DownloadBody::new(Source::Bytes(content.clone()), Some(10_000_000));
+        assert_eq!(body.size(), BodySize::Sized(10_000_000));
+        let (chunks, err) = drain_now(&mut body);
+        assert!(err.is_none());
+        assert_eq!(chunks.len(), 10_000_000usize.div_ceil(CHUNK));
+        let mut expected_start = range.start;
+        for chunk in &chunks {
+            assert!(chunk.len() <= CHUNK);
+            // Each chunk points into the original buffer, right after the
+            // previous one: nothing was copied.
+            assert_eq!(chunk.as_ptr(), expected_start);
+            assert!(chunk.as_ptr_range().end <= range.end);
+            expected_start = chunk.as_ptr_range().end;
+        }
+        assert_eq!(expected_start, range.end);
+    }
+
+    #[test]
+    fn small_in_memory_content_is_plain_bytes_to_actix_and_large_is_not() {
+        let small = DownloadBody::new(
+            Source::Bytes(Bytes::from_static(b"Hello world!\n")),
+            Some(13),
+        );
+        assert_eq!(small.try_into_bytes().unwrap(), "Hello world!\n");
+        let large = Bytes::from(vec![0u8; CHUNK + 1]);
+        let large = DownloadBody::new(Source::Bytes(large), Some(CHUNK as u64 + 1));
+        assert!(large.try_into_bytes().is_err(), "sent as slices");
+        // A wrong declared size must still fail the body, so it is not bypassed.
+        let wrong = DownloadBody::new(Source::Bytes(Bytes::from_static(b"abc")), Some(4));
+        let mut wrong = wrong.try_into_bytes().unwrap_err();
+        assert!(drain_now(&mut wrong).1.is_some());
+    }
+
+    #[test]
+    fn a_source_of_exactly_its_declared_size_is_sent_whole() {
+        let mut body = DownloadBody::new(stream_of(&[b"abc", b"def"]), Some(6));
+        let (chunks, err) = drain_now(&mut body);
+        assert!(err.is_none());
+        assert_eq!(chunks.concat(), b"abcdef");
+    }
+
+    #[test]
+    fn a_source_longer_than_declared_never_delivers_the_declared_size() {
+        // The chunk completing the 6 declared bytes must not be released
+        // before the source is known to end: here it does not.
+        let mut body = DownloadBody::new(stream_of(&[b"abc", b"def", b"g"]), Some(6));
+        let (chunks, err) = drain_now(&mut body);
+        assert_eq!(chunks.concat(), b"abc");
+        assert!(err
+            .unwrap()
+            .to_string()
+            .contains("more than its declared size"));
+        // One chunk straddling the declared size.
+        let mut body = DownloadBody::new(stream_of(&[b"abc", b"defg"]), Some(6));
+        let (chunks, err) = drain_now(&mut body);
+        assert_eq!(chunks.concat(), b"abc");
+        assert!(err.is_some());
+    }
+
+    #[test]
+    fn a_source_shorter_than_declared_fails_after_its_bytes() {
+        let mut body = DownloadBody::new(stream_of(&[b"abc"]), Some(6));
+        let (chunks, err) = drain_now(&mut body);
+        assert_eq!(chunks.concat(), b"abc");
+        assert_eq!(err.unwrap().kind(), io::ErrorKind::UnexpectedEof);
+        // After a failure the body is over.
+        assert!(drain_now(&mut body).0.is_empty());
+    }
+
+    #[test]
+    fn a_stream_error_fails_the_body() {
+        let items = vec![
+            Ok(Bytes::from_static(b"abc")),
+            Err(io::Error::other("boom")),
+        ];
+        let file = VirtualFile::from_stream(futures_util::stream::iter(items));
+        let mut body = DownloadBody::new(file.source, None);
+        let (chunks, err) = drain_now(&mut body);
+        assert_eq!(chunks.concat(), b"abc");
+        assert_eq!(err.unwrap().to_string(), "boom");
     }
 }

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# downloadview against hand-written actix-web: throughput (wrk) and memory.
+#
+#   bench/run.sh                 # about 5 minutes
+#   ROUNDS=3 DURATION=3 bench/run.sh
+#
+# Builds examples/bench_server.rs in release mode, starts ONE server (1 worker)
+# pinned to one core and wrk pinned to another, runs every pair of routes in
+# interleaved rounds, prints the medians and their ratios, then measures the
+# server's peak RSS while 4 clients download 1 GiB each from /big/, /stream/
+# and /csv/ (on a fresh server). Each target is printed as met / not met.
+# Not part of .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-4}
+PORT=${PORT:-8099}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+ADDR="127.0.0.1:$PORT"
+URL="http://$ADDR"
+OUT=$(mktemp -d)
+
+if ! command -v wrk >/dev/null; then
+  apt-get update
+  apt-get install -y wrk
+fi
+for tool in curl taskset python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is needed" >&2; exit 1; }
+done
+
+cargo build --release --example bench_server
+BIN=target/release/examples/bench_server
+
+SERVER_PID=
+start_server() {
+  BENCH_ADDR=$ADDR BENCH_WORKERS=1 taskset -c "$SERVER_CPU" "$BIN" >"$OUT/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    curl -sf -o /dev/null "$URL/dv/small" && return 0
+    sleep 0.1
+  done
+  echo "bench: the server did not start" >&2
+  exit 1
+}
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+  fi
+}
+trap stop_server EXIT
+
+# name  path  connections
+CASES=(
+  "dv_small /dv/small 64"
+  "hw_small /hw/small 64"
+  "dv_iter64 /dv/iter64 4"
+  "hw_iter64 /hw/iter64 4"
+  "dv_mem64 /dv/mem64 4"
+  "hw_mem64 /hw/mem64 4"
+  "dv_tiny /dv/tiny 4"
+  "dv_mem13 /dv/mem13 4"
+)
+
+echo "== throughput: $ROUNDS interleaved rounds of ${DURATION}s per route (server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU)"
+start_server
+for c in "${CASES[@]}"; do # warm-up: statics built, connections pooled
+  set -- $c
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$3" -d1s "$URL$2" >/dev/null
+done
+for round in $(seq "$ROUNDS"); do
+  for c in "${CASES[@]}"; do
+    set -- $c
+    taskset -c "$CLIENT_CPU" wrk -t1 -c"$3" -d"${DURATION}s" "$URL$2" >"$OUT/$1.$round.txt"
+    printf '.'
+  done
+done
+echo
+rss_after_throughput=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+stop_server
+
+echo "== memory: 4 concurrent clients x 1 GiB from /big/, /stream/ and /csv/ (fresh server)"
+start_server
+for path in "/big/?size=1024" "/stream/?size=1024" "/csv/?rows=10"; do
+  curl -sf -o /dev/null "$URL$path"
+done
+rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
+GIB=$((1 << 30))
+# ~38 bytes a row at these numbers: 28,000,000 rows is about 1 GiB.
+for path in "/big/?size=$GIB" "/stream/?size=$GIB" "/csv/?rows=28000000"; do
+  start=$(date +%s.%N)
+  pids=()
+  for _ in 1 2 3 4; do
+    taskset -c "$CLIENT_CPU" curl -sf -o /dev/null -w '%{size_download}\n' "$URL$path" >>"$OUT/mem.sizes" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid"; done
+  end=$(date +%s.%N)
+  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+  echo "$path $start $end $hwm" >>"$OUT/mem.txt"
+done
+rss_peak=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+stop_server
+
+python3 - "$OUT" "$ROUNDS" "$rss_before" "$rss_peak" "$rss_after_throughput" <<'EOF'
+import re, statistics, sys
+
+out, rounds, rss_before, rss_peak, rss_tp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+units = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
+
+def parse(name):
+    reqs, mbs, errors = [], [], 0
+    for r in range(1, rounds + 1):
+        text = open(f"{out}/{name}.{r}.txt").read()
+        reqs.append(float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)))
+        value, unit = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", text).groups()
+        mbs.append(float(value) * units[unit] / 1e6)
+        m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+        errors += int(m.group(1)) if m else 0
+        m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+        errors += sum(map(int, m.groups())) if m else 0
+    return statistics.median(reqs), statistics.median(mbs), errors
+
+rows = {}
+for name in ["dv_small", "hw_small", "dv_iter64", "hw_iter64", "dv_mem64", "hw_mem64", "dv_tiny", "dv_mem13"]:
+    rows[name] = parse(name)
+
+print()
+print(f"| route | req/s (median of {rounds}) | MB/s (median) | errors |")
+print("|---|---:|---:|---:|")
+for name, (reqs, mbs, errors) in rows.items():
+    print(f"| {name} | {reqs:,.0f} | {mbs:,.1f} | {errors} |")
+
+results = []
+def target(what, ratio, goal):
+    met = ratio >= goal
+    results.append(met)
+    print(f"| {what} | {ratio:.3f} | >= {goal} | {'met' if met else 'NOT MET'} |")
+
+print()
+print("| target | ratio | goal | |")
+print("|---|---:|---:|---|")
+target("small download req/s: derive / hand-written HttpResponse", rows["dv_small"][0] / rows["hw_small"][0], 0.95)
+target("64 MiB iterator MB/s: downloadview / HttpResponse::streaming", rows["dv_iter64"][1] / rows["hw_iter64"][1], 0.9)
+target("64 MiB in memory MB/s: downloadview / HttpResponse::body(Bytes)", rows["dv_mem64"][1] / rows["hw_mem64"][1], 1.0)
+target("1,000,000 x 13 B iterator MB/s: / same 13 MB in memory", rows["dv_tiny"][1] / rows["dv_mem13"][1], 0.5)
+
+raise_mib = (rss_peak - rss_before) / 1024
+met = raise_mib <= 32
+results.append(met)
+print()
+print("| memory phase (4 clients x ~1 GiB per route) | bytes per client | MB/s, all 4 | peak RSS so far |")
+print("|---|---:|---:|---:|")
+sizes = [int(s) for s in open(f"{out}/mem.sizes").read().split()]
+for i, line in enumerate(open(f"{out}/mem.txt")):
+    path, start, end, hwm = line.split()
+    got = sizes[4 * i:4 * i + 4]
+    secs = float(end) - float(start)
+    print(f"| {path} | {min(got):,} | {sum(got) / secs / 1e6:,.0f} | {int(hwm) / 1024:.1f} MiB |")
+print()
+print(f"server RSS before: {rss_before / 1024:.1f} MiB, peak: {rss_peak / 1024:.1f} MiB, raise: {raise_mib:.1f} MiB "
+      f"(goal <= 32 MiB): {'met' if met else 'NOT MET'}")
+print(f"(peak RSS of the throughput server, which holds the 64 MiB and 13 MB bodies: {rss_tp / 1024:.1f} MiB)")
+print()
+print(f"{sum(results)} of {len(results)} targets met")
+EOF
