@@ -376,6 +376,11 @@ impl VirtualFile {
         self
     }
 
+    /// The file's own name as stored (static names stay borrowed).
+    pub(crate) fn name_cow(&self) -> Option<&Cow<'static, str>> {
+        self.name.as_ref()
+    }
+
     /// The file's own name, if any.
     ///
     /// ```

@@ -1,7 +1,7 @@
 //! The decision: from the view's answers and the request head to a [`Reply`].
 //! No I/O and no header writing happen here; `response` executes the plan.
 
-use std::time::SystemTime;
+use std::{borrow::Cow, time::SystemTime};
 
 use actix_web::{
     http::{
@@ -43,7 +43,7 @@ pub(crate) enum Reply {
 pub(crate) struct Plan {
     pub(crate) file: VirtualFile,
     /// The name the file is served under, if any (for the report).
-    pub(crate) name: Option<String>,
+    pub(crate) name: Option<Cow<'static, str>>,
     pub(crate) reply: Reply,
     pub(crate) content_type: HeaderValue,
     pub(crate) disposition: Option<HeaderValue>,
@@ -97,7 +97,12 @@ pub(crate) fn decide<V: GetFile + ?Sized>(
         (Precondition::Proceed, _) => Reply::Full,
     };
 
-    let name = name.map(str::to_owned);
+    let served = name.is_some();
+    let name = if served {
+        report_name(basename, file.name_cow())
+    } else {
+        None
+    };
     Ok(Plan {
         file,
         name,
@@ -163,4 +168,21 @@ pub(crate) fn http_date(t: SystemTime) -> HeaderValue {
     // `fmt_http_date` yields IMF-fixdate: ASCII letters, digits, spaces, `,:`.
     HeaderValue::from_str(&httpdate::fmt_http_date(t))
         .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
+}
+
+/// The served name (as `disposition::served_name` picks it) for the download
+/// report, without copying it when it is static: the basename, else the last
+/// path component of the file's name.
+fn report_name(
+    basename: Option<Cow<'static, str>>,
+    file_name: Option<&Cow<'static, str>>,
+) -> Option<Cow<'static, str>> {
+    let last = |n: &str| n.rsplit('/').next().unwrap_or(n).len();
+    let name = match (basename, file_name) {
+        (Some(basename), _) => basename,
+        (None, Some(Cow::Borrowed(n))) => Cow::Borrowed(&n[n.len() - last(n)..]),
+        (None, Some(Cow::Owned(n))) => Cow::Owned(n[n.len() - last(n)..].to_owned()),
+        (None, None) => return None,
+    };
+    (!name.is_empty()).then_some(name)
 }

@@ -17,7 +17,9 @@ use std::{
     time::Duration,
 };
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::{Method, StatusCode, Uri};
+
+use crate::body::track::RangeSpan;
 
 /// How a response ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -115,27 +117,29 @@ impl DownloadReport {
 
 impl fmt::Display for DownloadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "download method={} path={} status={} outcome={} bytes={} size=",
-            value(self.method.as_str()),
-            value(&self.path),
-            self.status.as_u16(),
-            self.outcome,
-            self.bytes,
-        )?;
+        // Written piece by piece with integer formatting only: this runs once
+        // per download, on the reporter thread, and should cost little.
+        f.write_str("download method=")?;
+        f.write_str(&value(self.method.as_str()))?;
+        f.write_str(" path=")?;
+        f.write_str(&value(&self.path))?;
+        write!(f, " status={} outcome=", self.status.as_u16())?;
+        f.write_str(self.outcome.as_str())?;
+        write!(f, " bytes={} size=", self.bytes)?;
         match self.size {
             Some(size) => write!(f, "{size}")?,
             None => f.write_str("-")?,
         }
         f.write_str(" ttfb_ms=")?;
         match self.ttfb {
-            Some(ttfb) => write!(f, "{:.1}", millis(ttfb))?,
+            Some(ttfb) => millis(f, ttfb)?,
             None => f.write_str("-")?,
         }
-        write!(f, " ms={:.1}", millis(self.duration))?;
+        f.write_str(" ms=")?;
+        millis(f, self.duration)?;
         if let Some(name) = &self.basename {
-            write!(f, " basename={}", value(name))?;
+            f.write_str(" basename=")?;
+            f.write_str(&value(name))?;
         }
         if !self.ranges.is_empty() {
             f.write_str(" ranges=")?;
@@ -146,14 +150,17 @@ impl fmt::Display for DownloadReport {
             }
         }
         if let Some(error) = &self.error {
-            write!(f, " error={}", value(error))?;
+            f.write_str(" error=")?;
+            f.write_str(&value(error))?;
         }
         Ok(())
     }
 }
 
-fn millis(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+/// `d` in milliseconds with one decimal, rounded to the nearest tenth.
+fn millis(f: &mut fmt::Formatter<'_>, d: Duration) -> fmt::Result {
+    let tenths = (d.as_micros() + 50) / 100;
+    write!(f, "{}.{}", tenths / 10, tenths % 10)
 }
 
 /// A free-text value: bare when it is plain printable ASCII without quotes,
@@ -173,8 +180,55 @@ fn value(text: &str) -> Cow<'_, str> {
 
 // ------------------------------------------------------------------ delivery
 
+/// The hook that receives a report (the view's `on_download`).
+pub(crate) type Hook = Box<dyn FnOnce(&DownloadReport) + Send + 'static>;
+
+/// A report as the worker leaves it: moved fields only (a `Uri` clone is a
+/// reference count), so that ending a response allocates nothing; the strings
+/// of the [`DownloadReport`] are made on the reporter thread.
+pub(crate) struct RawReport {
+    pub(crate) outcome: Outcome,
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) status: StatusCode,
+    pub(crate) basename: Option<Cow<'static, str>>,
+    pub(crate) bytes: u64,
+    pub(crate) size: Option<u64>,
+    pub(crate) ranges: Vec<RangeSpan>,
+    pub(crate) ttfb: Option<Duration>,
+    pub(crate) duration: Duration,
+    pub(crate) error: Option<String>,
+}
+
+impl RawReport {
+    fn into_report(self) -> DownloadReport {
+        let bytes = self.bytes;
+        DownloadReport {
+            outcome: self.outcome,
+            method: self.method,
+            path: self.uri.path().to_owned(),
+            status: self.status,
+            basename: self.basename.map(Cow::into_owned),
+            bytes,
+            size: self.size,
+            ranges: self
+                .ranges
+                .iter()
+                .map(|r| RangeReport {
+                    start: r.start,
+                    len: r.len,
+                    bytes: bytes.saturating_sub(r.body_offset).min(r.len),
+                })
+                .collect(),
+            ttfb: self.ttfb,
+            duration: self.duration,
+            error: self.error,
+        }
+    }
+}
+
 /// A report on its way to its hook.
-pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
+type Job = (RawReport, Hook);
 
 /// Reports waiting beyond this many are dropped (with a warning) rather than
 /// growing memory without bound behind a hook that cannot keep up.
@@ -182,8 +236,8 @@ const MAX_QUEUED: usize = 100_000;
 
 /// How long the reporter polls an empty queue before it parks; while it is
 /// awake, delivering a report costs the worker a lock and a push, no wake-up.
-const IDLE_POLLS: u32 = 8;
-const IDLE_POLL: Duration = Duration::from_micros(250);
+const IDLE_POLLS: u32 = 2;
+const IDLE_POLL: Duration = Duration::from_millis(2);
 
 struct Reporter {
     state: Mutex<Queue>,
@@ -226,7 +280,8 @@ fn reporter() -> &'static Reporter {
 }
 
 /// Queues a report for the reporter thread. Never blocks on the hook.
-pub(crate) fn dispatch(job: Job) {
+pub(crate) fn dispatch(raw: RawReport, hook: Hook) {
+    let job = (raw, hook);
     let reporter = reporter();
     let mut queue = reporter.lock();
     if queue.jobs.len() >= MAX_QUEUED {
@@ -270,8 +325,9 @@ fn run(reporter: &'static Reporter) {
             std::mem::take(&mut queue.jobs)
         };
         idle = 0;
-        for job in batch {
-            if catch_unwind(AssertUnwindSafe(job)).is_err() {
+        for (raw, hook) in batch {
+            let deliver = move || hook(&raw.into_report());
+            if catch_unwind(AssertUnwindSafe(deliver)).is_err() {
                 log::error!("downloadview: an on_download hook panicked; the report is lost, serving goes on");
             }
         }
@@ -282,6 +338,22 @@ fn run(reporter: &'static Reporter) {
 mod tests {
     use super::*;
     use std::sync::mpsc;
+
+    fn raw() -> RawReport {
+        RawReport {
+            outcome: Outcome::Completed,
+            method: Method::GET,
+            uri: Uri::from_static("/t/"),
+            status: StatusCode::OK,
+            basename: None,
+            bytes: 0,
+            size: None,
+            ranges: Vec::new(),
+            ttfb: None,
+            duration: Duration::ZERO,
+            error: None,
+        }
+    }
 
     fn report() -> DownloadReport {
         DownloadReport {
@@ -347,18 +419,21 @@ mod tests {
     #[test]
     fn a_panicking_hook_does_not_stop_delivery() {
         let (tx, rx) = mpsc::channel();
-        dispatch(Box::new(|| panic!("hook exploded")));
-        dispatch(Box::new(move || tx.send("delivered").unwrap()));
-        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok("delivered"));
+        dispatch(raw(), Box::new(|_| panic!("hook exploded")));
+        dispatch(raw(), Box::new(move |r| tx.send(r.path.clone()).unwrap()));
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(5)),
+            Ok("/t/".to_owned())
+        );
     }
 
     #[test]
     fn the_reporter_wakes_after_parking() {
         let (tx, rx) = mpsc::channel();
-        dispatch(Box::new(|| {}));
+        dispatch(raw(), Box::new(|_| {}));
         thread::sleep(IDLE_POLL * (IDLE_POLLS + 20)); // long enough to park
         let start = std::time::Instant::now();
-        dispatch(Box::new(move || tx.send(()).unwrap()));
+        dispatch(raw(), Box::new(move |_| tx.send(()).unwrap()));
         rx.recv_timeout(Duration::from_secs(5))
             .expect("delivered after parking");
         assert!(start.elapsed() < Duration::from_secs(1));

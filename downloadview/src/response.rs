@@ -86,12 +86,12 @@ pub fn respond<V: GetFile + Send + 'static>(
         }
     };
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    let uri = req.uri().clone();
     res.map_body(move |head, body| {
         body.track(Tracker {
             started,
             method,
-            path,
+            uri,
             status: head.status,
             basename,
             size,
@@ -216,9 +216,10 @@ fn execute(plan: Plan) -> (HttpResponse<DownloadBody>, Vec<RangeSpan>) {
 /// raster images nor video, as actix-web's `Compress` decides) and the request
 /// admits a content coding.
 fn may_be_content_coded(req: &HttpRequest, plan: &Plan) -> bool {
+    // Cheapest test first: most requests of most clients settle it.
     plan.encoding.is_none()
-        && compressible(&plan.content_type)
         && crate::encoding::admits_content_coding(req.headers())
+        && compressible(&plan.content_type)
 }
 
 fn compressible(content_type: &HeaderValue) -> bool {

@@ -4,14 +4,12 @@
 //! is dropped first): no work per chunk beyond the byte count the body keeps
 //! anyway. The report is built and handed to the reporter thread at the end.
 
-use std::time::Instant;
+use std::{borrow::Cow, time::Instant};
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::{Method, StatusCode, Uri};
 
-use crate::report::{self, DownloadReport, Outcome, RangeReport};
-
-/// The hook that receives the report (the view's `on_download`).
-pub(crate) type Hook = Box<dyn FnOnce(&DownloadReport) + Send + 'static>;
+pub(crate) use crate::report::Hook;
+use crate::report::{self, Outcome, RawReport};
 
 /// One range of a 206 answer: where its payload sits in the body.
 #[derive(Debug, Clone, Copy)]
@@ -26,9 +24,11 @@ pub(crate) struct RangeSpan {
 pub(crate) struct Tracker {
     pub(crate) started: Instant,
     pub(crate) method: Method,
-    pub(crate) path: String,
+    /// The request URI: a reference-counted clone, made a `String` only on
+    /// the reporter thread.
+    pub(crate) uri: Uri,
     pub(crate) status: StatusCode,
-    pub(crate) basename: Option<String>,
+    pub(crate) basename: Option<Cow<'static, str>>,
     pub(crate) size: Option<u64>,
     pub(crate) ranges: Vec<RangeSpan>,
     pub(crate) first_byte: Option<Instant>,
@@ -44,32 +44,25 @@ impl Tracker {
     }
 
     /// Ends the response with `outcome` after `bytes` body bytes, and hands the
-    /// report to the reporter thread.
-    pub(crate) fn end(self, outcome: Outcome, bytes: u64, error: Option<String>) {
+    /// raw report to the reporter thread: no allocation here, the report's
+    /// strings are made there.
+    pub(crate) fn end(self: Box<Self>, outcome: Outcome, bytes: u64, error: Option<String>) {
         let now = Instant::now();
         let Tracker {
             started,
             method,
-            path,
+            uri,
             status,
             basename,
             size,
             ranges,
             first_byte,
             hook,
-        } = self;
-        let ranges = ranges
-            .iter()
-            .map(|r| RangeReport {
-                start: r.start,
-                len: r.len,
-                bytes: bytes.saturating_sub(r.body_offset).min(r.len),
-            })
-            .collect();
-        let report = DownloadReport {
+        } = *self;
+        let raw = RawReport {
             outcome,
             method,
-            path,
+            uri,
             status,
             basename,
             bytes,
@@ -79,6 +72,6 @@ impl Tracker {
             duration: now.duration_since(started),
             error,
         };
-        report::dispatch(Box::new(move || hook(&report)));
+        report::dispatch(raw, hook);
     }
 }
