@@ -5,6 +5,8 @@
 //! `application/octet-stream`. The charset is appended to `text/*` types only,
 //! and never when the type already carries one.
 
+use std::cell::RefCell;
+
 use actix_web::http::header::HeaderValue;
 
 /// The `Content-Type` value for a response.
@@ -22,6 +24,35 @@ pub(crate) fn content_type(
     if let Some(value) = file_type.and_then(|t| valid("the file's content type", t)) {
         return value;
     }
+    // A view answers with the same options request after request: each
+    // worker thread keeps the last answer (no guess, no formatting, no
+    // allocation when the inputs repeat).
+    thread_local! {
+        static LAST: RefCell<Option<Memo>> = const { RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((m, n, c, value)) = &*last {
+            if m.as_deref() == mimetype && n.as_deref() == name && c == charset {
+                return value.clone();
+            }
+        }
+        let value = guess(mimetype, name, charset);
+        *last = Some((
+            mimetype.map(str::to_owned),
+            name.map(str::to_owned),
+            charset.to_owned(),
+            value.clone(),
+        ));
+        value
+    })
+}
+
+/// The last inputs of [`content_type`] (mimetype, name, charset) and its answer.
+type Memo = (Option<String>, Option<String>, String, HeaderValue);
+
+/// The view's `mimetype`, else a guess from the name, with the charset rule.
+fn guess(mimetype: Option<&str>, name: Option<&str>, charset: &str) -> HeaderValue {
     let guessed;
     let mime = match mimetype.filter(|m| valid("mimetype", m).is_some()) {
         Some(mime) => mime,

@@ -4,6 +4,8 @@
 //! disposition type, the ASCII `filename="…"` fallback and the UTF-8
 //! `filename*=UTF-8''…` parameter. Any name gives a valid header value.
 
+use std::cell::RefCell;
+
 use actix_web::http::header::HeaderValue;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use unicode_normalization::UnicodeNormalization;
@@ -46,6 +48,27 @@ pub fn content_disposition(name: Option<&str>, attachment: bool) -> Option<Heade
         _ => return None,
     };
 
+    // A view serves the same name request after request: each worker thread
+    // keeps the last answer (no normalisation, no encoding, no allocation
+    // when the name repeats).
+    thread_local! {
+        static LAST: RefCell<Option<(String, bool, HeaderValue)>> = const { RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((n, a, value)) = &*last {
+            if n == name && *a == attachment {
+                return Some(value.clone());
+            }
+        }
+        let value = encode(kind, name);
+        *last = Some((name.to_owned(), attachment, value.clone()));
+        Some(value)
+    })
+}
+
+/// `kind; filename="…"[; filename*=UTF-8''…]` for a non-empty name.
+fn encode(kind: &'static str, name: &str) -> HeaderValue {
     let fallback = ascii_fallback(name);
     let encoded = utf8_percent_encode(name, FILENAME_STAR).to_string();
     let mut value = String::with_capacity(kind.len() + fallback.len() + encoded.len() + 32);
@@ -60,13 +83,7 @@ pub fn content_disposition(name: Option<&str>, attachment: bool) -> Option<Heade
     // Every byte of `value` is printable ASCII (the fallback keeps only ASCII
     // graphic characters, `encoded` is percent-encoded), so this cannot fail;
     // should it ever, the bare type is still a correct answer.
-    Some(
-        HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static(if attachment {
-            "attachment"
-        } else {
-            "inline"
-        })),
-    )
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static(kind))
 }
 
 /// The quoted-string content of `filename="…"`: printable ASCII only.
