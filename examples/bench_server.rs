@@ -11,10 +11,18 @@
 //! | `/dv/iter64` | `/hw/iter64` | 64 MiB as an iterator / stream of 64 KiB chunks |
 //! | `/dv/mem64` | `/hw/mem64` | 64 MiB of `Bytes` in memory |
 //! | `/dv/tiny` | `/dv/mem13` | 1,000,000 items of 13 bytes vs the same 13 MB in memory |
+//! | `/dv/small` | `/dv/quiet` | the default report hook (one log line per download, logger on) vs a no-op hook |
+//!
+//! The server logs like the demo: one `download …` line per download on
+//! stderr (`bench/run.sh` sends it to /dev/null), so `/dv/small` pays for the
+//! whole default report, formatting and writing included.
 //!
 //! and the demo's `/big/`, `/stream/`, `/csv/` for the memory measurement.
 
-use std::sync::OnceLock;
+use std::{
+    io::{BufWriter, Write as _},
+    sync::{Mutex, OnceLock},
+};
 
 use actix_web::{http::header, web, App, HttpRequest, HttpResponse, HttpServer};
 use bytes::Bytes;
@@ -78,6 +86,20 @@ async fn hw_small() -> HttpResponse {
             "attachment; filename=\"hello-world.txt\"",
         ))
         .body(HELLO)
+}
+
+/// `Small` with the report hook off: the report is still tracked and
+/// delivered, but `on_download` does nothing with it.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "hello-world.txt")]
+struct Quiet;
+
+impl GetFile for Quiet {
+    fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        Ok(VirtualFile::from_static(HELLO))
+    }
+
+    fn on_download(&self, _report: &downloadview::DownloadReport) {}
 }
 
 #[derive(VirtualDownloadView, Default)]
@@ -144,8 +166,42 @@ impl GetFile for Mem13 {
     }
 }
 
+/// The bench's logger: the download lines, formatted as the default
+/// `on_download` makes them, written to stderr through a 64 KiB buffer (one
+/// write per few hundred lines, as a production log pipeline batches; a
+/// logger that writes and flushes every line would measure the kernel's
+/// `write`, not downloadview).
+struct BufferedLog(Mutex<BufWriter<std::io::Stderr>>);
+
+impl log::Log for BufferedLog {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.target() == "downloadview::download"
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            let mut out = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = writeln!(out, "{}", record.args());
+        }
+    }
+
+    fn flush(&self) {
+        let _ = self.0.lock().map(|mut out| out.flush());
+    }
+}
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
+    static LOGGER: OnceLock<BufferedLog> = OnceLock::new();
+    let logger = LOGGER.get_or_init(|| {
+        BufferedLog(Mutex::new(BufWriter::with_capacity(
+            1 << 16,
+            std::io::stderr(),
+        )))
+    });
+    if log::set_logger(logger).is_ok() {
+        log::set_max_level(log::LevelFilter::Info);
+    }
     let addr = std::env::var("BENCH_ADDR").unwrap_or_else(|_| "127.0.0.1:8099".to_owned());
     let workers = std::env::var("BENCH_WORKERS")
         .ok()
@@ -154,6 +210,7 @@ async fn main() -> std::io::Result<()> {
     let server = HttpServer::new(|| {
         App::new()
             .route("/dv/small", Small::route())
+            .route("/dv/quiet", Quiet::route())
             .route("/hw/small", web::get().to(hw_small))
             .route("/dv/iter64", Iter64::route())
             .route("/hw/iter64", web::get().to(hw_iter64))
