@@ -41,6 +41,9 @@ pub(crate) enum Source {
     Generator(std::sync::Arc<dyn Fn(u64) -> ChunkIter + Send + Sync + 'static>),
     /// A blocking iterator of chunks, run on the blocking pool.
     Iter(ChunkIter),
+    /// A user's iterator, drained by a loop compiled for its item type (no
+    /// dynamic call or `Bytes` drop per item), run on the blocking pool.
+    Drain(crate::body::Produce),
     /// A blocking writer closure, run on the blocking pool.
     Writer(WriteFn),
     /// An async stream, polled on the worker.
@@ -216,9 +219,10 @@ impl VirtualFile {
         I::IntoIter: Send + 'static,
         I::Item: Into<Bytes>,
     {
-        Self::new(Source::Iter(Box::new(
-            iter.into_iter().map(|item| Ok(item.into())),
-        )))
+        let iter = iter.into_iter();
+        Self::new(Source::Drain(Box::new(move |tx| {
+            crate::body::drain(iter.map(Ok::<_, BoxError>), tx)
+        })))
     }
 
     /// An iterator of fallible chunks: an `Err` item aborts the response (the
@@ -237,10 +241,10 @@ impl VirtualFile {
         T: Into<Bytes>,
         E: Into<BoxError>,
     {
-        Self::new(Source::Iter(Box::new(
-            iter.into_iter()
-                .map(|item| item.map(Into::into).map_err(Into::into)),
-        )))
+        let iter = iter.into_iter();
+        Self::new(Source::Drain(Box::new(move |tx| {
+            crate::body::drain(iter, tx)
+        })))
     }
 
     /// A closure that writes the content into a `&mut dyn Write` (CSV writers,
@@ -441,7 +445,7 @@ impl fmt::Debug for VirtualFile {
             Source::Read(_) => "reader",
             Source::Seek(_) => "seekable reader",
             Source::Generator(_) => "generator",
-            Source::Iter(_) => "iterator",
+            Source::Iter(_) | Source::Drain(_) => "iterator",
             Source::Writer(_) => "writer",
             Source::Stream(_) => "stream",
         };

@@ -123,7 +123,11 @@ fn range_size(file: &VirtualFile) -> Option<u64> {
     match &file.source {
         Source::Bytes(bytes) => (bytes.len() as u64 == size).then_some(size),
         Source::Seek(_) | Source::Generator(_) => Some(size),
-        Source::Read(_) | Source::Iter(_) | Source::Writer(_) | Source::Stream(_) => None,
+        Source::Read(_)
+        | Source::Iter(_)
+        | Source::Drain(_)
+        | Source::Writer(_)
+        | Source::Stream(_) => None,
     }
 }
 

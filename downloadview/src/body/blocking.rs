@@ -169,7 +169,30 @@ fn gone() -> io::Error {
 
 impl Sender {
     /// Hands one item over (coalescing small ones).
-    pub(crate) fn push(&mut self, mut chunk: Bytes) -> io::Result<()> {
+    ///
+    /// Inlined into each iterator's drain loop: the common case, a small item
+    /// joining a buffer that is not due for a hand-over, is a copy and two
+    /// relaxed loads; everything else (eager mode, hand-overs, cancellation,
+    /// large items) takes [`push_slow`](Self::push_slow). Cancellation is
+    /// still noticed at the next hand-over, at most one chunk later.
+    #[inline]
+    pub(crate) fn push(&mut self, chunk: Bytes) -> io::Result<()> {
+        let len = self.buf.len() + chunk.len();
+        if !self.pace.eager
+            && chunk.len() < MIN_CHUNK
+            && len < CHUNK
+            && !self.shared.waiting.load(Ordering::Relaxed)
+            && (len < MIN_CHUNK || self.shared.queued.load(Ordering::Relaxed) != 0)
+        {
+            // None of `maybe_flush`'s conditions can hold after this append.
+            self.buf.extend_from_slice(&chunk);
+            return Ok(());
+        }
+        self.push_slow(chunk)
+    }
+
+    #[inline(never)]
+    fn push_slow(&mut self, mut chunk: Bytes) -> io::Result<()> {
         if self.shared.closed.load(Ordering::Relaxed) {
             return Err(gone());
         }

@@ -21,7 +21,7 @@ use crate::{file::Source, report::Outcome};
 use self::track::Tracker;
 
 pub(crate) use async_read::AsyncReadStream;
-pub(crate) use blocking::CHUNK;
+pub(crate) use blocking::{Produce, CHUNK};
 
 /// The body of every response a download view gives.
 ///
@@ -103,6 +103,7 @@ impl DownloadBody {
                     drain(iter, tx)
                 })))
             }
+            Source::Drain(produce) => Kind::Blocking(Some(produce)),
             Source::Generator(generate) => {
                 Kind::Blocking(Some(Box::new(move |tx: &mut blocking::Sender| {
                     drain(generate(0), tx)
@@ -233,10 +234,16 @@ impl DownloadBody {
     }
 }
 
-/// Hands every item of `iter` over, stopping at the first error.
-fn drain(iter: crate::file::ChunkIter, tx: &mut blocking::Sender) -> io::Result<()> {
+/// Hands every item of `iter` over, stopping at the first error. Generic, so
+/// that each user iterator gets a loop of its own, with `push` inlined.
+pub(crate) fn drain<I, T, E>(iter: I, tx: &mut blocking::Sender) -> io::Result<()>
+where
+    I: Iterator<Item = Result<T, E>>,
+    T: Into<Bytes>,
+    E: Into<crate::file::BoxError>,
+{
     for item in iter {
-        tx.push(item.map_err(io::Error::other)?)?;
+        tx.push(item.map_err(|e| io::Error::other(e.into()))?.into())?;
     }
     Ok(())
 }
