@@ -81,6 +81,7 @@ impl GetFile for Small {
 async fn hw_small() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((
             header::CONTENT_DISPOSITION,
             "attachment; filename=\"hello-world.txt\"",
@@ -137,6 +138,7 @@ impl GetFile for Mem64 {
 async fn hw_mem64() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/octet-stream"))
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((
             header::CONTENT_DISPOSITION,
             "attachment; filename=\"big.bin\"",

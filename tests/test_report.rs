@@ -35,7 +35,7 @@ fn wait_reports(path: &str, n: usize, within: Duration) -> Vec<DownloadReport> {
             .lock()
             .unwrap()
             .iter()
-            .filter(|r| r.path == path)
+            .filter(|r| r.path() == path)
             .cloned()
             .collect();
         if found.len() >= n || Instant::now() > deadline {
@@ -178,7 +178,7 @@ fn full_downloads_of_every_source_complete_with_all_bytes() {
         }
         assert_eq!(report.status.as_u16(), 200);
         assert_eq!(report.method, "GET");
-        assert_eq!(report.basename.as_deref(), Some("r.bin"));
+        assert_eq!(report.basename(), Some("r.bin"));
         assert!(
             report.ttfb.is_some() && report.ttfb <= Some(report.duration),
             "{report:?}"
@@ -332,9 +332,9 @@ fn exactly_once_under_concurrent_downloads_with_random_disconnects() {
             .lock()
             .unwrap()
             .iter()
-            .filter(|r| r.path.contains("stress-"))
+            .filter(|r| r.path().contains("stress-"))
         {
-            *counts.entry(r.path.clone()).or_default() += 1;
+            *counts.entry(r.path().to_owned()).or_default() += 1;
         }
         if counts.len() == done.len() || Instant::now() > deadline {
             break counts;
@@ -349,7 +349,7 @@ fn exactly_once_under_concurrent_downloads_with_random_disconnects() {
         .lock()
         .unwrap()
         .iter()
-        .filter(|r| r.path.contains("stress-"))
+        .filter(|r| r.path().contains("stress-"))
     {
         assert_eq!(r.outcome, Outcome::ClientGone, "{r}");
     }

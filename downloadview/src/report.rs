@@ -80,12 +80,13 @@ pub struct DownloadReport {
     pub outcome: Outcome,
     /// The request method.
     pub method: Method,
-    /// The request path.
-    pub path: String,
+    /// The request URI (its path is [`path`](Self::path)); kept as the
+    /// request's own reference-counted `Uri`, not copied.
+    uri: Uri,
     /// The response status.
     pub status: StatusCode,
-    /// The file name sent in `Content-Disposition`, if any.
-    pub basename: Option<String>,
+    /// The served name; a static basename stays borrowed.
+    basename: Option<Cow<'static, str>>,
     /// Bytes of the body handed to the connection (the whole body of a
     /// multipart answer, part headers included).
     pub bytes: u64,
@@ -102,6 +103,16 @@ pub struct DownloadReport {
 }
 
 impl DownloadReport {
+    /// The request path.
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    /// The file name sent in `Content-Disposition`, if any.
+    pub fn basename(&self) -> Option<&str> {
+        self.basename.as_deref()
+    }
+
     /// Logs the report through the `log` facade, target `downloadview::download`:
     /// `info` when completed, `warn` when the client went away, `error` when the
     /// source failed. What the default `on_download` does.
@@ -122,7 +133,7 @@ impl fmt::Display for DownloadReport {
         f.write_str("download method=")?;
         f.write_str(&value(self.method.as_str()))?;
         f.write_str(" path=")?;
-        f.write_str(&value(&self.path))?;
+        f.write_str(&value(self.path()))?;
         write!(f, " status={} outcome=", self.status.as_u16())?;
         f.write_str(self.outcome.as_str())?;
         write!(f, " bytes={} size=", self.bytes)?;
@@ -184,8 +195,9 @@ fn value(text: &str) -> Cow<'_, str> {
 pub(crate) type Hook = Box<dyn FnOnce(&DownloadReport) + Send + 'static>;
 
 /// A report as the worker leaves it: moved fields only (a `Uri` clone is a
-/// reference count), so that ending a response allocates nothing; the strings
-/// of the [`DownloadReport`] are made on the reporter thread.
+/// reference count, static names stay borrowed), so that ending a response
+/// allocates nothing; the per-range figures are worked out on the reporter
+/// thread.
 pub(crate) struct RawReport {
     pub(crate) outcome: Outcome,
     pub(crate) method: Method,
@@ -206,9 +218,9 @@ impl RawReport {
         DownloadReport {
             outcome: self.outcome,
             method: self.method,
-            path: self.uri.path().to_owned(),
+            uri: self.uri,
             status: self.status,
-            basename: self.basename.map(Cow::into_owned),
+            basename: self.basename,
             bytes,
             size: self.size,
             ranges: self
@@ -359,9 +371,9 @@ mod tests {
         DownloadReport {
             outcome: Outcome::ClientGone,
             method: Method::GET,
-            path: "/big/".into(),
+            uri: Uri::from_static("/big/"),
             status: StatusCode::OK,
-            basename: Some("big.bin".into()),
+            basename: Some(Cow::Borrowed("big.bin")),
             bytes: 1_048_576,
             size: Some(67_108_864),
             ranges: Vec::new(),
@@ -405,14 +417,16 @@ mod tests {
     #[test]
     fn free_text_cannot_forge_a_line() {
         let mut r = report();
-        r.basename =
-            Some("a\r\ndownload method=GET outcome=completed\u{85}\u{2028}\x1b[31m".into());
-        r.path = "/named/x y\"z\\".into();
+        r.basename = Some(Cow::Owned(String::from(
+            "a\r\ndownload method=GET outcome=completed\u{85}\u{2028}\x1b[31m",
+        )));
+        r.uri = Uri::from_static("/named/x%20y%22z%5C");
         let line = r.to_string();
         assert_eq!(line.lines().count(), 1, "{line}");
         assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
         assert!(!line.contains('\u{2028}'), "{line:?}");
-        assert!(line.contains(r#"path="/named/x y\"z\\""#), "{line}");
+        assert!(line.contains(" path=/named/x%20y%22z%5C "), "{line}");
+        assert_eq!(value("x y\"z\\"), r#""x y\"z\\""#);
         assert_eq!(value(""), "\"\"");
     }
 
@@ -420,7 +434,10 @@ mod tests {
     fn a_panicking_hook_does_not_stop_delivery() {
         let (tx, rx) = mpsc::channel();
         dispatch(raw(), Box::new(|_| panic!("hook exploded")));
-        dispatch(raw(), Box::new(move |r| tx.send(r.path.clone()).unwrap()));
+        dispatch(
+            raw(),
+            Box::new(move |r| tx.send(r.path().to_owned()).unwrap()),
+        );
         assert_eq!(
             rx.recv_timeout(Duration::from_secs(5)),
             Ok("/t/".to_owned())

@@ -362,7 +362,7 @@ pub trait GetFile: ViewOptions {
     ///
     ///     fn on_download(&self, report: &DownloadReport) {
     ///         if report.outcome == Outcome::Completed && report.method == "GET" {
-    ///             let name = report.basename.clone().unwrap_or_default();
+    ///             let name = report.basename().unwrap_or_default().to_owned();
     ///             *self.counts.lock().unwrap().entry(name).or_default() += 1;
     ///         }
     ///         report.log();

@@ -47,7 +47,7 @@ impl Tracker {
     /// raw report to the reporter thread: no allocation here, the report's
     /// strings are made there.
     pub(crate) fn end(self: Box<Self>, outcome: Outcome, bytes: u64, error: Option<String>) {
-        let now = Instant::now();
+        let duration = Instant::now().duration_since(self.started);
         let Tracker {
             started,
             method,
@@ -68,8 +68,12 @@ impl Tracker {
             bytes,
             size,
             ranges,
-            ttfb: first_byte.map(|t| t.duration_since(started)),
-            duration: now.duration_since(started),
+            // Bytes handed over with no first-byte time noted went in one
+            // piece, at the end.
+            ttfb: first_byte
+                .map(|t| t.duration_since(started))
+                .or((bytes > 0).then_some(duration)),
+            duration,
             error,
         };
         report::dispatch(raw, hook);
