@@ -19,7 +19,7 @@ use std::{
 
 use actix_web::http::{Method, StatusCode, Uri};
 
-use crate::body::track::RangeSpan;
+use crate::body::track::{Ending, Tracker};
 
 /// How a response ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -194,53 +194,54 @@ fn value(text: &str) -> Cow<'_, str> {
 /// The hook that receives a report (the view's `on_download`).
 pub(crate) type Hook = Box<dyn FnOnce(&DownloadReport) + Send + 'static>;
 
-/// A report as the worker leaves it: moved fields only (a `Uri` clone is a
-/// reference count, static names stay borrowed), so that ending a response
-/// allocates nothing; the per-range figures are worked out on the reporter
-/// thread.
-pub(crate) struct RawReport {
-    pub(crate) outcome: Outcome,
-    pub(crate) method: Method,
-    pub(crate) uri: Uri,
-    pub(crate) status: StatusCode,
-    pub(crate) basename: Option<Cow<'static, str>>,
-    pub(crate) bytes: u64,
-    pub(crate) size: Option<u64>,
-    pub(crate) ranges: Vec<RangeSpan>,
-    pub(crate) ttfb: Option<Duration>,
-    pub(crate) duration: Duration,
-    pub(crate) error: Option<String>,
-}
-
-impl RawReport {
-    fn into_report(self) -> DownloadReport {
-        let bytes = self.bytes;
-        DownloadReport {
-            outcome: self.outcome,
-            method: self.method,
-            uri: self.uri,
-            status: self.status,
-            basename: self.basename,
-            bytes,
-            size: self.size,
-            ranges: self
-                .ranges
-                .iter()
-                .map(|r| RangeReport {
-                    start: r.start,
-                    len: r.len,
-                    bytes: bytes.saturating_sub(r.body_offset).min(r.len),
-                })
-                .collect(),
-            ttfb: self.ttfb,
-            duration: self.duration,
-            error: self.error,
-        }
-    }
+/// The report of a tracked response, put together on the reporter thread.
+fn into_report(tracker: Tracker, end: Ending) -> (DownloadReport, Hook) {
+    let Tracker {
+        started,
+        method,
+        uri,
+        status,
+        basename,
+        size,
+        ranges,
+        first_byte,
+        hook,
+    } = tracker;
+    let Ending {
+        outcome,
+        bytes,
+        error,
+        duration,
+    } = end;
+    let report = DownloadReport {
+        outcome,
+        method,
+        uri,
+        status,
+        basename,
+        bytes,
+        size,
+        ranges: ranges
+            .iter()
+            .map(|r| RangeReport {
+                start: r.start,
+                len: r.len,
+                bytes: bytes.saturating_sub(r.body_offset).min(r.len),
+            })
+            .collect(),
+        // Bytes handed over with no first-byte time noted went in one piece,
+        // at the end.
+        ttfb: first_byte
+            .map(|t| t.duration_since(started))
+            .or((bytes > 0).then_some(duration)),
+        duration,
+        error,
+    };
+    (report, hook)
 }
 
 /// A report on its way to its hook.
-type Job = (RawReport, Hook);
+type Job = (Box<Tracker>, Ending);
 
 /// Reports waiting beyond this many are dropped (with a warning) rather than
 /// growing memory without bound behind a hook that cannot keep up.
@@ -292,8 +293,8 @@ fn reporter() -> &'static Reporter {
 }
 
 /// Queues a report for the reporter thread. Never blocks on the hook.
-pub(crate) fn dispatch(raw: RawReport, hook: Hook) {
-    let job = (raw, hook);
+pub(crate) fn dispatch(tracker: Box<Tracker>, end: Ending) {
+    let job = (tracker, end);
     let reporter = reporter();
     let mut queue = reporter.lock();
     if queue.jobs.len() >= MAX_QUEUED {
@@ -337,8 +338,11 @@ fn run(reporter: &'static Reporter) {
             std::mem::take(&mut queue.jobs)
         };
         idle = 0;
-        for (raw, hook) in batch {
-            let deliver = move || hook(&raw.into_report());
+        for (tracker, end) in batch {
+            let deliver = move || {
+                let (report, hook) = into_report(*tracker, end);
+                hook(&report);
+            };
             if catch_unwind(AssertUnwindSafe(deliver)).is_err() {
                 log::error!("downloadview: an on_download hook panicked; the report is lost, serving goes on");
             }
@@ -351,20 +355,26 @@ mod tests {
     use super::*;
     use std::sync::mpsc;
 
-    fn raw() -> RawReport {
-        RawReport {
-            outcome: Outcome::Completed,
+    /// A tracked GET of `/t/` whose report goes to `hook`.
+    fn job(hook: Hook) -> (Box<Tracker>, Ending) {
+        let tracker = Tracker {
+            started: std::time::Instant::now(),
             method: Method::GET,
             uri: Uri::from_static("/t/"),
             status: StatusCode::OK,
             basename: None,
-            bytes: 0,
             size: None,
             ranges: Vec::new(),
-            ttfb: None,
-            duration: Duration::ZERO,
+            first_byte: None,
+            hook,
+        };
+        let end = Ending {
+            outcome: Outcome::Completed,
+            bytes: 0,
             error: None,
-        }
+            duration: Duration::ZERO,
+        };
+        (Box::new(tracker), end)
     }
 
     fn report() -> DownloadReport {
@@ -433,11 +443,10 @@ mod tests {
     #[test]
     fn a_panicking_hook_does_not_stop_delivery() {
         let (tx, rx) = mpsc::channel();
-        dispatch(raw(), Box::new(|_| panic!("hook exploded")));
-        dispatch(
-            raw(),
-            Box::new(move |r| tx.send(r.path().to_owned()).unwrap()),
-        );
+        let (tracker, end) = job(Box::new(|_| panic!("hook exploded")));
+        dispatch(tracker, end);
+        let (tracker, end) = job(Box::new(move |r| tx.send(r.path().to_owned()).unwrap()));
+        dispatch(tracker, end);
         assert_eq!(
             rx.recv_timeout(Duration::from_secs(5)),
             Ok("/t/".to_owned())
@@ -447,10 +456,12 @@ mod tests {
     #[test]
     fn the_reporter_wakes_after_parking() {
         let (tx, rx) = mpsc::channel();
-        dispatch(raw(), Box::new(|_| {}));
+        let (tracker, end) = job(Box::new(|_| {}));
+        dispatch(tracker, end);
         thread::sleep(IDLE_POLL * (IDLE_POLLS + 20)); // long enough to park
         let start = std::time::Instant::now();
-        dispatch(raw(), Box::new(move |_| tx.send(()).unwrap()));
+        let (tracker, end) = job(Box::new(move |_| tx.send(()).unwrap()));
+        dispatch(tracker, end);
         rx.recv_timeout(Duration::from_secs(5))
             .expect("delivered after parking");
         assert!(start.elapsed() < Duration::from_secs(1));

@@ -59,17 +59,20 @@ pub fn respond<V: GetFile + Send + 'static>(
     req: &HttpRequest,
 ) -> HttpResponse<DownloadBody> {
     let started = Instant::now();
-    let decided = catch_unwind(AssertUnwindSafe(|| {
-        plan::decide(&view, req).map(|plan| (plan, view.buffering(req)))
-    }));
-    let (res, basename, size, ranges) = match decided {
-        Ok(Ok((plan, buffering))) => {
-            let (name, size) = (plan.name.clone(), plan.file.size());
+    // Deciding and writing the headers happen in one go, so the plan is
+    // built where it is used instead of being moved out of the guard.
+    let answered = catch_unwind(AssertUnwindSafe(|| {
+        plan::decide(&view, req).map(|mut plan| {
+            let buffering = view.buffering(req);
+            let (name, size) = (plan.name.take(), plan.file.size());
             let may_be_encoded = may_be_content_coded(req, &plan);
             let (mut res, ranges) = execute(plan);
             transport_headers(&mut res, buffering, may_be_encoded);
             (res, name, size, ranges)
-        }
+        })
+    }));
+    let (res, basename, size, ranges) = match answered {
+        Ok(Ok(answer)) => answer,
         Ok(Err(err)) => (error_response(&err, req), None, None, Vec::new()),
         Err(_) => {
             log::error!(

@@ -9,7 +9,7 @@ use std::{borrow::Cow, time::Instant};
 use actix_web::http::{Method, StatusCode, Uri};
 
 pub(crate) use crate::report::Hook;
-use crate::report::{self, Outcome, RawReport};
+use crate::report::{self, Outcome};
 
 /// One range of a 206 answer: where its payload sits in the body.
 #[derive(Debug, Clone, Copy)]
@@ -43,39 +43,28 @@ impl Tracker {
         }
     }
 
-    /// Ends the response with `outcome` after `bytes` body bytes, and hands the
-    /// raw report to the reporter thread: no allocation here, the report's
-    /// strings are made there.
+    /// Ends the response with `outcome` after `bytes` body bytes and hands
+    /// the tracker itself (a pointer) to the reporter thread, where the
+    /// report is put together: ending a response allocates and copies
+    /// nothing.
     pub(crate) fn end(self: Box<Self>, outcome: Outcome, bytes: u64, error: Option<String>) {
         let duration = Instant::now().duration_since(self.started);
-        let Tracker {
-            started,
-            method,
-            uri,
-            status,
-            basename,
-            size,
-            ranges,
-            first_byte,
-            hook,
-        } = *self;
-        let raw = RawReport {
-            outcome,
-            method,
-            uri,
-            status,
-            basename,
-            bytes,
-            size,
-            ranges,
-            // Bytes handed over with no first-byte time noted went in one
-            // piece, at the end.
-            ttfb: first_byte
-                .map(|t| t.duration_since(started))
-                .or((bytes > 0).then_some(duration)),
-            duration,
-            error,
-        };
-        report::dispatch(raw, hook);
+        report::dispatch(
+            self,
+            Ending {
+                outcome,
+                bytes,
+                error,
+                duration,
+            },
+        );
     }
+}
+
+/// How a tracked response ended.
+pub(crate) struct Ending {
+    pub(crate) outcome: Outcome,
+    pub(crate) bytes: u64,
+    pub(crate) error: Option<String>,
+    pub(crate) duration: std::time::Duration,
 }
