@@ -1,6 +1,7 @@
 //! The only place that writes response headers: executes a [`Plan`].
 
 use std::{
+    borrow::Cow,
     panic::{catch_unwind, AssertUnwindSafe},
     time::Instant,
 };
@@ -8,7 +9,7 @@ use std::{
 use actix_web::{
     http::{
         header::{self, HeaderValue},
-        StatusCode,
+        Method, StatusCode, Uri,
     },
     HttpRequest, HttpResponse, ResponseError,
 };
@@ -17,7 +18,7 @@ use bytes::Bytes;
 
 use crate::{
     body::{
-        track::{RangeSpan, Tracker},
+        track::{Hook, RangeSpan, Tracker},
         DownloadBody,
     },
     file::Source,
@@ -59,65 +60,98 @@ pub fn respond<V: GetFile + Send + 'static>(
     req: &HttpRequest,
 ) -> HttpResponse<DownloadBody> {
     let started = Instant::now();
-    // Deciding and writing the headers happen in one go, so the plan is
-    // built where it is used instead of being moved out of the guard.
-    let answered = catch_unwind(AssertUnwindSafe(|| {
-        plan::decide(&view, req).map(|mut plan| {
-            let buffering = view.buffering(req);
-            let (name, size) = (plan.name.take(), plan.file.size());
-            let may_be_encoded = may_be_content_coded(req, &plan);
-            let (mut res, ranges) = execute(plan);
-            transport_headers(&mut res, buffering, may_be_encoded);
-            (res, name, size, ranges)
-        })
-    }));
-    let (res, basename, size, ranges) = match answered {
-        Ok(Ok(answer)) => answer,
-        Ok(Err(err)) => (error_response(&err, req), None, None, Vec::new()),
-        Err(_) => {
-            log::error!(
-                "downloadview: the view for {} {} panicked; answering 500",
-                req.method(),
-                req.path()
-            );
-            (
-                error_response(&DownloadError::other("panic"), req),
-                None,
-                None,
-                Vec::new(),
-            )
-        }
+    // What every report of this request starts from (a `Copy` closure).
+    let seed = |basename, size, hook| Seed {
+        started,
+        method: req.method().clone(),
+        uri: req.uri().clone(),
+        basename,
+        size,
+        hook,
     };
-    let method = req.method().clone();
-    let uri = req.uri().clone();
-    res.map_body(move |head, body| {
-        body.track(Tracker {
+    // Deciding and writing the headers happen in one go, inside the panic
+    // guard: the plan and the response are built where they are used, and
+    // the tracker goes into the body before the response exists.
+    let answered = catch_unwind(AssertUnwindSafe(move || match plan::decide(&view, req) {
+        Ok(mut plan) => {
+            let buffering = view.buffering(req);
+            let may_be_encoded = may_be_content_coded(req, &plan);
+            let (name, size) = (plan.name.take(), plan.file.size());
+            let mut res = execute(plan, seed(name, size, hook_of(view)));
+            transport_headers(&mut res, buffering, may_be_encoded);
+            res
+        }
+        Err(err) => error_response(&err, req, seed(None, None, hook_of(view))),
+    }));
+    answered.unwrap_or_else(|_| {
+        log::error!(
+            "downloadview: the view for {} {} panicked; answering 500",
+            req.method(),
+            req.path()
+        );
+        // The view is gone with the panic: its report goes to the default log.
+        let log = Box::new(|report: &crate::DownloadReport| report.log());
+        error_response(&DownloadError::other("panic"), req, seed(None, None, log))
+    })
+}
+
+/// The view's `on_download`, as the hook its reports go to.
+fn hook_of<V: GetFile + Send + 'static>(view: V) -> Hook {
+    Box::new(move |report| view.on_download(report))
+}
+
+/// What the report of a response needs besides its status and ranges.
+struct Seed {
+    started: Instant,
+    method: Method,
+    uri: Uri,
+    basename: Option<Cow<'static, str>>,
+    size: Option<u64>,
+    hook: Hook,
+}
+
+impl Seed {
+    fn tracker(self, status: StatusCode, ranges: Vec<RangeSpan>) -> Tracker {
+        let Seed {
             started,
             method,
             uri,
-            status: head.status,
+            basename,
+            size,
+            hook,
+        } = self;
+        Tracker {
+            started,
+            method,
+            uri,
+            status,
             basename,
             size,
             ranges,
             first_byte: None,
-            hook: Box::new(move |report| view.on_download(report)),
-        })
-    })
+            hook,
+        }
+    }
 }
 
-fn error_response(err: &DownloadError, req: &HttpRequest) -> HttpResponse<DownloadBody> {
+fn error_response(
+    err: &DownloadError,
+    req: &HttpRequest,
+    seed: Seed,
+) -> HttpResponse<DownloadBody> {
     match err {
         DownloadError::Other(inner) => {
             log::error!("downloadview: {} {}: {inner}", req.method(), req.path());
         }
         _ => log::debug!("downloadview: {} {}: {err}", req.method(), req.path()),
     }
-    err.error_response()
-        .map_body(|_, body| DownloadBody::other(body))
+    err.error_response().map_body(|head, body| {
+        DownloadBody::other(body).track(seed.tracker(head.status, Vec::new()))
+    })
 }
 
-/// The response for `plan`, and where the ranges of a 206 sit in its body.
-fn execute(plan: Plan) -> (HttpResponse<DownloadBody>, Vec<RangeSpan>) {
+/// The response for `plan`, its body tracked for the report.
+fn execute(plan: Plan, seed: Seed) -> HttpResponse<DownloadBody> {
     let Plan {
         file,
         name: _,
@@ -181,6 +215,7 @@ fn execute(plan: Plan) -> (HttpResponse<DownloadBody>, Vec<RangeSpan>) {
             )
         }
     };
+    let body = body.track(seed.tracker(status, spans));
     let mut res = HttpResponse::with_body(status, body);
     let headers = res.headers_mut();
     // The representation headers go with a representation (200, 206, HEAD).
@@ -210,7 +245,7 @@ fn execute(plan: Plan) -> (HttpResponse<DownloadBody>, Vec<RangeSpan>) {
     if let Some(value) = cache_control {
         headers.insert(header::CACHE_CONTROL, value);
     }
-    (res, spans)
+    res
 }
 
 /// Whether something between us and the client (actix-web's `Compress`
