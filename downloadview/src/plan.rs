@@ -5,7 +5,10 @@ use std::{borrow::Cow, time::SystemTime};
 
 use actix_web::{
     http::{
-        header::{HeaderMap, HeaderValue, IF_RANGE, RANGE},
+        header::{
+            HeaderMap, HeaderValue, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE,
+            IF_UNMODIFIED_SINCE, RANGE,
+        },
         Method,
     },
     HttpRequest,
@@ -81,17 +84,23 @@ pub(crate) fn decide<V: GetFile + ?Sized>(
         etag: file.etag(),
         last_modified: file.last_modified(),
     };
-    // RFC 9110 §13.2.2: preconditions first, then Range (step 5).
-    let precondition = conditional::evaluate(method, req.headers(), validators, |since| {
-        view.was_modified_since(&file, since)
-    });
+    // RFC 9110 §13.2.2: preconditions first, then Range (step 5). Most
+    // requests carry none of those headers: one pass over the names tells.
+    let asks = Asks::of(req.headers());
+    let precondition = if asks.precondition {
+        conditional::evaluate(method, req.headers(), validators, |since| {
+            view.was_modified_since(&file, since)
+        })
+    } else {
+        Precondition::Proceed
+    };
     let max_ranges = view.max_ranges(req);
     let range_size = (max_ranges > 0).then(|| range_size(&file)).flatten();
     let reply = match (precondition, range_size) {
         (Precondition::NotModified, _) => Reply::NotModified,
         (Precondition::Failed, _) => Reply::PreconditionFailed,
         (Precondition::Proceed, _) if method == Method::HEAD => Reply::Head,
-        (Precondition::Proceed, Some(size)) if method == Method::GET => {
+        (Precondition::Proceed, Some(size)) if method == Method::GET && asks.range => {
             range_reply(req.headers(), validators, size, max_ranges)
         }
         (Precondition::Proceed, _) => Reply::Full,
@@ -113,6 +122,34 @@ pub(crate) fn decide<V: GetFile + ?Sized>(
         cache_control,
         accept_ranges: get_or_head && range_size.is_some(),
     })
+}
+
+/// Which of the headers the decision reads a request carries, found in one
+/// pass over its header names rather than a lookup each.
+#[derive(Debug, Default, Clone, Copy)]
+struct Asks {
+    /// `If-Match`, `If-None-Match`, `If-Modified-Since` or `If-Unmodified-Since`.
+    precondition: bool,
+    /// `Range`.
+    range: bool,
+}
+
+impl Asks {
+    fn of(headers: &HeaderMap) -> Self {
+        let mut asks = Asks::default();
+        for name in headers.keys() {
+            if name == IF_MATCH
+                || name == IF_NONE_MATCH
+                || name == IF_MODIFIED_SINCE
+                || name == IF_UNMODIFIED_SINCE
+            {
+                asks.precondition = true;
+            } else if name == RANGE {
+                asks.range = true;
+            }
+        }
+        asks
+    }
 }
 
 /// The size to plan ranges against, for the sources that can serve ranges
