@@ -1,7 +1,6 @@
 //! The only place that writes response headers: executes a [`Plan`].
 
 use std::{
-    borrow::Cow,
     panic::{catch_unwind, AssertUnwindSafe},
     time::Instant,
 };
@@ -9,7 +8,7 @@ use std::{
 use actix_web::{
     http::{
         header::{self, HeaderValue},
-        Method, StatusCode, Uri,
+        StatusCode,
     },
     HttpRequest, HttpResponse, ResponseError,
 };
@@ -60,13 +59,17 @@ pub fn respond<V: GetFile + Send + 'static>(
     req: &HttpRequest,
 ) -> HttpResponse<DownloadBody> {
     let started = Instant::now();
-    // What every report of this request starts from (a `Copy` closure).
-    let seed = |basename, size, hook| Seed {
+    // The tracker of this request's report (a `Copy` closure); the status and
+    // the ranges are set where the response is built.
+    let seed = |basename, size, hook| Tracker {
         started,
         method: req.method().clone(),
         uri: req.uri().clone(),
+        status: StatusCode::OK,
         basename,
         size,
+        ranges: Vec::new(),
+        first_byte: None,
         hook,
     };
     // Deciding and writing the headers happen in one go, inside the panic
@@ -100,44 +103,10 @@ fn hook_of<V: GetFile + Send + 'static>(view: V) -> Hook {
     Box::new(move |report| view.on_download(report))
 }
 
-/// What the report of a response needs besides its status and ranges.
-struct Seed {
-    started: Instant,
-    method: Method,
-    uri: Uri,
-    basename: Option<Cow<'static, str>>,
-    size: Option<u64>,
-    hook: Hook,
-}
-
-impl Seed {
-    fn tracker(self, status: StatusCode, ranges: Vec<RangeSpan>) -> Tracker {
-        let Seed {
-            started,
-            method,
-            uri,
-            basename,
-            size,
-            hook,
-        } = self;
-        Tracker {
-            started,
-            method,
-            uri,
-            status,
-            basename,
-            size,
-            ranges,
-            first_byte: None,
-            hook,
-        }
-    }
-}
-
 fn error_response(
     err: &DownloadError,
     req: &HttpRequest,
-    seed: Seed,
+    tracker: Tracker,
 ) -> HttpResponse<DownloadBody> {
     match err {
         DownloadError::Other(inner) => {
@@ -146,12 +115,12 @@ fn error_response(
         _ => log::debug!("downloadview: {} {}: {err}", req.method(), req.path()),
     }
     err.error_response().map_body(|head, body| {
-        DownloadBody::other(body).track(seed.tracker(head.status, Vec::new()))
+        DownloadBody::other(body).track(tracker.answering(head.status, Vec::new()))
     })
 }
 
 /// The response for `plan`, its body tracked for the report.
-fn execute(plan: Plan, seed: Seed) -> HttpResponse<DownloadBody> {
+fn execute(plan: Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
     let Plan {
         file,
         name: _,
@@ -215,7 +184,7 @@ fn execute(plan: Plan, seed: Seed) -> HttpResponse<DownloadBody> {
             )
         }
     };
-    let body = body.track(seed.tracker(status, spans));
+    let body = body.track(tracker.answering(status, spans));
     let mut res = HttpResponse::with_body(status, body);
     let headers = res.headers_mut();
     // The representation headers go with a representation (200, 206, HEAD).

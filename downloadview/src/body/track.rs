@@ -36,6 +36,13 @@ pub(crate) struct Tracker {
 }
 
 impl Tracker {
+    /// The tracker of a response with this status and these ranges.
+    pub(crate) fn answering(mut self, status: StatusCode, ranges: Vec<RangeSpan>) -> Self {
+        self.status = status;
+        self.ranges = ranges;
+        self
+    }
+
     /// Notes the time of the first body byte.
     pub(crate) fn first_byte(&mut self) {
         if self.first_byte.is_none() {
