@@ -9,7 +9,7 @@ use std::{
     pin::Pin,
     sync::{
         mpsc::{self, Receiver, Sender},
-        Arc, Mutex, OnceLock,
+        Arc, Mutex,
     },
     task::{Context, Poll},
     thread,
@@ -59,35 +59,9 @@ fn serve(workers: usize, routes: Vec<(&'static str, MakeFile)>) -> suite::TestSe
 // ---------------------------------------------------------------------------
 // A logger that keeps every record, to check that failures are logged once.
 
-struct Capture(Mutex<Vec<String>>);
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        if record.target().starts_with("downloadview") {
-            let line = format!("{} {}", record.level(), record.args());
-            self.0.lock().unwrap().push(line);
-        }
-    }
-    fn flush(&self) {}
-}
-
-fn logs() -> &'static Capture {
-    static LOGGER: OnceLock<&'static Capture> = OnceLock::new();
-    LOGGER.get_or_init(|| {
-        let logger: &'static Capture = Box::leak(Box::new(Capture(Mutex::new(Vec::new()))));
-        log::set_logger(logger).expect("no other logger");
-        log::set_max_level(log::LevelFilter::Debug);
-        logger
-    })
-}
-
 /// How many error records mention `needle`.
 fn errors_mentioning(needle: &str) -> usize {
-    logs()
-        .0
+    suite::captured_logs()
         .lock()
         .unwrap()
         .iter()
@@ -284,7 +258,7 @@ fn a_million_tiny_items_arrive_whole_and_in_order() {
 
 /// Fetches `path` and checks the transfer was cut short and logged once.
 fn assert_aborted(server: &suite::TestServer, path: &str, needle: &str) {
-    let _ = logs();
+    let _ = suite::captured_logs();
     let res = server.get(path);
     assert_eq!(
         res.status, 200,

@@ -17,36 +17,9 @@ use downloadview::{
 };
 use suite::{serve, serve_with, Response, TestServer};
 
-// ---------------------------------------------------------------- log capture
-
-/// Every log record of this test binary, as `LEVEL message`.
+/// Every downloadview log record of this test binary, as `LEVEL message`.
 fn logs() -> &'static Mutex<Vec<String>> {
-    static LOGS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
-    LOGS.get_or_init(Default::default)
-}
-
-struct Capture;
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        if record.target().starts_with("downloadview") {
-            logs()
-                .lock()
-                .unwrap()
-                .push(format!("{} {}", record.level(), record.args()));
-        }
-    }
-    fn flush(&self) {}
-}
-
-fn capture_logs() {
-    static INIT: OnceLock<()> = OnceLock::new();
-    INIT.get_or_init(|| {
-        log::set_logger(&Capture).expect("logger");
-        log::set_max_level(log::LevelFilter::Debug);
-    });
+    suite::captured_logs()
 }
 
 // ---------------------------------------------------------------- views
@@ -257,7 +230,7 @@ fn configure(cfg: &mut web::ServiceConfig) {
 fn server() -> &'static TestServer {
     static SERVER: OnceLock<TestServer> = OnceLock::new();
     SERVER.get_or_init(|| {
-        capture_logs();
+        let _ = logs();
         serve(configure)
     })
 }
@@ -387,7 +360,7 @@ fn errors_get_their_status_and_reveal_nothing() {
 
 #[test]
 fn a_panicking_get_file_is_a_500_for_that_request_only() {
-    capture_logs();
+    let _ = logs();
     // One worker: if the panic took the worker down, the next request would fail.
     let server = serve_with(1, configure);
     for _ in 0..3 {
