@@ -217,7 +217,7 @@ impl VirtualFile {
     where
         I: IntoIterator + 'static,
         I::IntoIter: Send + 'static,
-        I::Item: Into<Bytes>,
+        I::Item: Into<Bytes> + 'static,
     {
         let iter = iter.into_iter();
         Self::new(Source::Drain(Box::new(move |tx| {
@@ -238,7 +238,7 @@ impl VirtualFile {
     where
         I: IntoIterator<Item = Result<T, E>> + 'static,
         I::IntoIter: Send + 'static,
-        T: Into<Bytes>,
+        T: Into<Bytes> + 'static,
         E: Into<BoxError>,
     {
         let iter = iter.into_iter();

@@ -7,6 +7,7 @@ mod range;
 pub(crate) mod track;
 
 use std::{
+    any::Any,
     fmt, io,
     panic::{catch_unwind, AssertUnwindSafe},
     pin::Pin,
@@ -235,17 +236,43 @@ impl DownloadBody {
 }
 
 /// Hands every item of `iter` over, stopping at the first error. Generic, so
-/// that each user iterator gets a loop of its own, with `push` inlined.
+/// that each user iterator gets a loop of its own, with `push` inlined; the
+/// common item types are copied from where they are, without becoming
+/// `Bytes` first (for a `String`, that would reallocate it to its length).
 pub(crate) fn drain<I, T, E>(iter: I, tx: &mut blocking::Sender) -> io::Result<()>
 where
     I: Iterator<Item = Result<T, E>>,
-    T: Into<Bytes>,
+    T: Into<Bytes> + 'static,
     E: Into<crate::file::BoxError>,
 {
     for item in iter {
-        tx.push(item.map_err(|e| io::Error::other(e.into()))?.into())?;
+        let item = item.map_err(|e| io::Error::other(e.into()))?;
+        match small_slice(&item) {
+            Some(data) => tx.push_small(data)?,
+            None => tx.push(item.into())?,
+        }
     }
     Ok(())
+}
+
+/// The bytes of `item` when it is small and of a type known to hold bytes.
+/// The type tests are on `TypeId`s known at compile time: each drain loop
+/// keeps only the branch of its item type.
+#[inline(always)]
+fn small_slice<T: 'static>(item: &T) -> Option<&[u8]> {
+    let any = item as &dyn Any;
+    let data: &[u8] = if let Some(s) = any.downcast_ref::<&'static [u8]>() {
+        s
+    } else if let Some(s) = any.downcast_ref::<&'static str>() {
+        s.as_bytes()
+    } else if let Some(s) = any.downcast_ref::<String>() {
+        s.as_bytes()
+    } else if let Some(v) = any.downcast_ref::<Vec<u8>>() {
+        v
+    } else {
+        any.downcast_ref::<Bytes>()?
+    };
+    (data.len() < blocking::MIN_CHUNK).then_some(data)
 }
 
 impl MessageBody for DownloadBody {
@@ -387,6 +414,23 @@ mod tests {
 
     use super::*;
     use crate::VirtualFile;
+
+    #[test]
+    fn the_common_item_types_are_copied_from_where_they_are() {
+        let text = "Hello world!\n";
+        assert_eq!(small_slice(&text), Some(text.as_bytes()));
+        assert_eq!(small_slice(&text.as_bytes()), Some(text.as_bytes()));
+        assert_eq!(small_slice(&text.to_owned()), Some(text.as_bytes()));
+        assert_eq!(
+            small_slice(&text.as_bytes().to_vec()),
+            Some(text.as_bytes())
+        );
+        assert_eq!(small_slice(&Bytes::from_static(b"abc")), Some(&b"abc"[..]));
+        // Other types, and large items (which travel without a copy), go
+        // through `Into<Bytes>`.
+        assert_eq!(small_slice(&Box::<[u8]>::from(&b"abc"[..])), None);
+        assert_eq!(small_slice(&vec![0u8; blocking::MIN_CHUNK]), None);
+    }
 
     /// Polls `body` to its end: the chunks, then the error if it failed.
     fn drain_now(body: &mut DownloadBody) -> (Vec<Bytes>, Option<io::Error>) {
