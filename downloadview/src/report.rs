@@ -9,6 +9,7 @@
 
 use std::{
     borrow::Cow,
+    cell::RefCell,
     collections::VecDeque,
     fmt,
     panic::{catch_unwind, AssertUnwindSafe},
@@ -17,7 +18,7 @@ use std::{
     time::Duration,
 };
 
-use actix_web::http::{Method, StatusCode, Uri};
+use actix_web::http::{Method, StatusCode};
 
 use crate::body::track::{Ending, Tracker};
 
@@ -80,9 +81,8 @@ pub struct DownloadReport {
     pub outcome: Outcome,
     /// The request method.
     pub method: Method,
-    /// The request URI (its path is [`path`](Self::path)); kept as the
-    /// request's own reference-counted `Uri`, not copied.
-    uri: Uri,
+    /// The request path (see [`path`](Self::path)).
+    path: RequestPath,
     /// The response status.
     pub status: StatusCode,
     /// The served name; a static basename stays borrowed.
@@ -105,7 +105,7 @@ pub struct DownloadReport {
 impl DownloadReport {
     /// The request path.
     pub fn path(&self) -> &str {
-        self.uri.path()
+        self.path.as_str()
     }
 
     /// The file name sent in `Content-Disposition`, if any.
@@ -128,50 +128,102 @@ impl DownloadReport {
 
 impl fmt::Display for DownloadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Written piece by piece with integer formatting only: this runs once
-        // per download, on the reporter thread, and should cost little.
-        f.write_str("download method=")?;
-        f.write_str(&value(self.method.as_str()))?;
-        f.write_str(" path=")?;
-        f.write_str(&value(self.path()))?;
-        write!(f, " status={} outcome=", self.status.as_u16())?;
-        f.write_str(self.outcome.as_str())?;
-        write!(f, " bytes={} size=", self.bytes)?;
-        match self.size {
-            Some(size) => write!(f, "{size}")?,
-            None => f.write_str("-")?,
+        // This runs once per download, on the reporter thread, and should
+        // cost little: the line is put together in a buffer the thread keeps,
+        // integers without `write!`, and reaches the formatter in one
+        // `write_str` (each one is a dynamic call into the logger's writer).
+        thread_local! {
+            static LINE: RefCell<String> = RefCell::new(String::with_capacity(256));
         }
-        f.write_str(" ttfb_ms=")?;
-        match self.ttfb {
-            Some(ttfb) => millis(f, ttfb)?,
-            None => f.write_str("-")?,
-        }
-        f.write_str(" ms=")?;
-        millis(f, self.duration)?;
-        if let Some(name) = &self.basename {
-            f.write_str(" basename=")?;
-            f.write_str(&value(name))?;
-        }
-        if !self.ranges.is_empty() {
-            f.write_str(" ranges=")?;
-            for (i, r) in self.ranges.iter().enumerate() {
-                let sep = if i == 0 { "" } else { "," };
-                let last = (r.start + r.len).saturating_sub(1);
-                write!(f, "{sep}{}-{last}:{}", r.start, r.bytes)?;
+        LINE.with(|line| match line.try_borrow_mut() {
+            Ok(mut line) => {
+                line.clear();
+                self.write_line(&mut line);
+                let written = f.write_str(&line);
+                line.shrink_to(4096);
+                written
             }
-        }
-        if let Some(error) = &self.error {
-            f.write_str(" error=")?;
-            f.write_str(&value(error))?;
-        }
-        Ok(())
+            // Only if formatting a report formats a report on this thread.
+            Err(_) => {
+                let mut line = String::new();
+                self.write_line(&mut line);
+                f.write_str(&line)
+            }
+        })
     }
 }
 
-/// `d` in milliseconds with one decimal, rounded to the nearest tenth.
-fn millis(f: &mut fmt::Formatter<'_>, d: Duration) -> fmt::Result {
-    let tenths = (d.as_micros() + 50) / 100;
-    write!(f, "{}.{}", tenths / 10, tenths % 10)
+impl DownloadReport {
+    fn write_line(&self, line: &mut String) {
+        line.push_str("download method=");
+        line.push_str(&value(self.method.as_str()));
+        line.push_str(" path=");
+        line.push_str(&value(self.path()));
+        line.push_str(" status=");
+        uint(line, self.status.as_u16().into());
+        line.push_str(" outcome=");
+        line.push_str(self.outcome.as_str());
+        line.push_str(" bytes=");
+        uint(line, self.bytes);
+        line.push_str(" size=");
+        match self.size {
+            Some(size) => uint(line, size),
+            None => line.push('-'),
+        }
+        line.push_str(" ttfb_ms=");
+        match self.ttfb {
+            Some(ttfb) => millis(line, ttfb),
+            None => line.push('-'),
+        }
+        line.push_str(" ms=");
+        millis(line, self.duration);
+        if let Some(name) = &self.basename {
+            line.push_str(" basename=");
+            line.push_str(&value(name));
+        }
+        if !self.ranges.is_empty() {
+            line.push_str(" ranges=");
+            for (i, r) in self.ranges.iter().enumerate() {
+                if i > 0 {
+                    line.push(',');
+                }
+                uint(line, r.start);
+                line.push('-');
+                uint(line, (r.start + r.len).saturating_sub(1));
+                line.push(':');
+                uint(line, r.bytes);
+            }
+        }
+        if let Some(error) = &self.error {
+            line.push_str(" error=");
+            line.push_str(&value(error));
+        }
+    }
+}
+
+/// Appends `n` in decimal.
+fn uint(line: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    line.extend(digits[start..].iter().map(|&d| char::from(d)));
+}
+
+/// Appends `d` in milliseconds with one decimal, rounded to the nearest tenth.
+fn millis(line: &mut String, d: Duration) {
+    // In u64 (585,000 years of microseconds): a u128 division is a libcall.
+    let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    let tenths = micros.saturating_add(50) / 100;
+    uint(line, tenths / 10);
+    line.push('.');
+    uint(line, tenths % 10);
 }
 
 /// A free-text value: bare when it is plain printable ASCII without quotes,
@@ -191,6 +243,51 @@ fn value(text: &str) -> Cow<'_, str> {
 
 // ------------------------------------------------------------------ delivery
 
+/// A copy of the request path, made on the worker: inline when it is short
+/// (no allocation, and nothing of the request's stays alive or is freed by
+/// the reporter thread), on the heap otherwise.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum RequestPath {
+    /// A path of at most [`INLINE_PATH`] bytes.
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_PATH],
+    },
+    Heap(Box<str>),
+}
+
+/// Paths up to this long are kept inline.
+const INLINE_PATH: usize = 62;
+
+impl RequestPath {
+    pub(crate) fn new(path: &str) -> Self {
+        match u8::try_from(path.len()) {
+            Ok(len) if path.len() <= INLINE_PATH => {
+                let mut bytes = [0; INLINE_PATH];
+                bytes[..path.len()].copy_from_slice(path.as_bytes());
+                RequestPath::Inline { len, bytes }
+            }
+            _ => RequestPath::Heap(path.into()),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // A whole `str` was copied in: always UTF-8.
+            RequestPath::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            RequestPath::Heap(path) => path,
+        }
+    }
+}
+
+impl fmt::Debug for RequestPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 /// The hook that receives a report (the view's `on_download`).
 pub(crate) type Hook = Box<dyn FnOnce(&DownloadReport) + Send + 'static>;
 
@@ -199,7 +296,7 @@ fn into_report(tracker: Tracker, end: Ending) -> (DownloadReport, Hook) {
     let Tracker {
         started,
         method,
-        uri,
+        path,
         status,
         basename,
         size,
@@ -216,7 +313,7 @@ fn into_report(tracker: Tracker, end: Ending) -> (DownloadReport, Hook) {
     let report = DownloadReport {
         outcome,
         method,
-        uri,
+        path,
         status,
         basename,
         bytes,
@@ -241,7 +338,7 @@ fn into_report(tracker: Tracker, end: Ending) -> (DownloadReport, Hook) {
 }
 
 /// A report on its way to its hook.
-type Job = (Box<Tracker>, Ending);
+type Job = (Tracker, Ending);
 
 /// Reports waiting beyond this many are dropped (with a warning) rather than
 /// growing memory without bound behind a hook that cannot keep up.
@@ -250,7 +347,7 @@ const MAX_QUEUED: usize = 100_000;
 /// How long the reporter polls an empty queue before it parks; while it is
 /// awake, delivering a report costs the worker a lock and a push, no wake-up.
 const IDLE_POLLS: u32 = 2;
-const IDLE_POLL: Duration = Duration::from_millis(2);
+const IDLE_POLL: Duration = Duration::from_millis(5);
 
 struct Reporter {
     state: Mutex<Queue>,
@@ -293,7 +390,7 @@ fn reporter() -> &'static Reporter {
 }
 
 /// Queues a report for the reporter thread. Never blocks on the hook.
-pub(crate) fn dispatch(tracker: Box<Tracker>, end: Ending) {
+pub(crate) fn dispatch(tracker: Tracker, end: Ending) {
     let job = (tracker, end);
     let reporter = reporter();
     let mut queue = reporter.lock();
@@ -315,10 +412,17 @@ pub(crate) fn dispatch(tracker: Box<Tracker>, end: Ending) {
     }
 }
 
+/// Most jobs whose storage the reporter keeps between batches.
+const KEEP_CAPACITY: usize = 4096;
+
 fn run(reporter: &'static Reporter) {
     let mut idle = 0;
+    // The two queues take turns: the workers fill one while the reporter
+    // empties the other, so that in a steady state queueing a report
+    // allocates nothing, and no memory moves between threads.
+    let mut batch: VecDeque<Job> = VecDeque::new();
     loop {
-        let batch = {
+        {
             let mut queue = reporter.lock();
             if queue.jobs.is_empty() {
                 if idle < IDLE_POLLS {
@@ -335,18 +439,19 @@ fn run(reporter: &'static Reporter) {
                         .unwrap_or_else(|p| p.into_inner());
                 }
             }
-            std::mem::take(&mut queue.jobs)
-        };
+            std::mem::swap(&mut queue.jobs, &mut batch);
+        }
         idle = 0;
-        for (tracker, end) in batch {
+        for (tracker, end) in batch.drain(..) {
             let deliver = move || {
-                let (report, hook) = into_report(*tracker, end);
+                let (report, hook) = into_report(tracker, end);
                 hook(&report);
             };
             if catch_unwind(AssertUnwindSafe(deliver)).is_err() {
                 log::error!("downloadview: an on_download hook panicked; the report is lost, serving goes on");
             }
         }
+        batch.shrink_to(KEEP_CAPACITY);
     }
 }
 
@@ -356,11 +461,11 @@ mod tests {
     use std::sync::mpsc;
 
     /// A tracked GET of `/t/` whose report goes to `hook`.
-    fn job(hook: Hook) -> (Box<Tracker>, Ending) {
+    fn job(hook: Hook) -> (Tracker, Ending) {
         let tracker = Tracker {
             started: std::time::Instant::now(),
             method: Method::GET,
-            uri: Uri::from_static("/t/"),
+            path: RequestPath::new("/t/"),
             status: StatusCode::OK,
             basename: None,
             size: None,
@@ -374,14 +479,14 @@ mod tests {
             error: None,
             duration: Duration::ZERO,
         };
-        (Box::new(tracker), end)
+        (tracker, end)
     }
 
     fn report() -> DownloadReport {
         DownloadReport {
             outcome: Outcome::ClientGone,
             method: Method::GET,
-            uri: Uri::from_static("/big/"),
+            path: RequestPath::new("/big/"),
             status: StatusCode::OK,
             basename: Some(Cow::Borrowed("big.bin")),
             bytes: 1_048_576,
@@ -425,12 +530,93 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_written_in_full_and_durations_rounded_to_a_tenth() {
+        struct Uint(u64);
+        impl fmt::Display for Uint {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut line = String::new();
+                uint(&mut line, self.0);
+                f.write_str(&line)
+            }
+        }
+        struct Millis(Duration);
+        impl fmt::Display for Millis {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut line = String::new();
+                millis(&mut line, self.0);
+                f.write_str(&line)
+            }
+        }
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            65_535,
+            1 << 40,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            assert_eq!(Uint(n).to_string(), n.to_string());
+        }
+        let us = Duration::from_micros;
+        assert_eq!(Millis(Duration::ZERO).to_string(), "0.0");
+        assert_eq!(Millis(us(49)).to_string(), "0.0");
+        assert_eq!(Millis(us(50)).to_string(), "0.1");
+        assert_eq!(Millis(us(149)).to_string(), "0.1");
+        assert_eq!(Millis(us(1_950)).to_string(), "2.0");
+        assert_eq!(
+            Millis(Duration::from_secs(90_061)).to_string(),
+            "90061000.0"
+        );
+        // Absurd durations saturate instead of wrapping.
+        assert_eq!(Millis(Duration::MAX).to_string(), "18446744073709551.6");
+    }
+
+    #[test]
+    fn a_long_line_is_written_whole() {
+        let mut r = report();
+        let long = "é".repeat(300) + "\n" + &"x".repeat(200);
+        r.basename = Some(Cow::Owned(long.clone()));
+        r.error = Some("y".repeat(1000));
+        let line = r.to_string();
+        assert!(
+            line.starts_with("download method=GET path=/big/ status=200 "),
+            "{line}"
+        );
+        assert!(
+            line.contains(&format!(" basename={}", value(&long))),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(&format!(" error={}", "y".repeat(1000))),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn request_paths_are_kept_whole_inline_or_not() {
+        for len in [0, 1, INLINE_PATH - 1, INLINE_PATH, INLINE_PATH + 1, 300] {
+            let path = "/".to_owned() + &"é".repeat(len / 2) + &"x".repeat(len % 2);
+            let copy = RequestPath::new(&path);
+            assert_eq!(copy.as_str(), path);
+            assert_eq!(
+                matches!(copy, RequestPath::Inline { .. }),
+                path.len() <= INLINE_PATH
+            );
+            assert_eq!(format!("{copy:?}"), format!("{path:?}"));
+        }
+    }
+
+    #[test]
     fn free_text_cannot_forge_a_line() {
         let mut r = report();
         r.basename = Some(Cow::Owned(String::from(
             "a\r\ndownload method=GET outcome=completed\u{85}\u{2028}\x1b[31m",
         )));
-        r.uri = Uri::from_static("/named/x%20y%22z%5C");
+        r.path = RequestPath::new("/named/x%20y%22z%5C");
         let line = r.to_string();
         assert_eq!(line.lines().count(), 1, "{line}");
         assert!(!line.chars().any(|c| c.is_control()), "{line:?}");

@@ -23,6 +23,7 @@ use crate::{
     file::Source,
     multipart::Multipart,
     plan::{self, Plan, Reply},
+    report::RequestPath,
     DownloadError, GetFile,
 };
 
@@ -64,7 +65,7 @@ pub fn respond<V: GetFile + Send + 'static>(
     let seed = |basename, size, hook| Tracker {
         started,
         method: req.method().clone(),
-        uri: req.uri().clone(),
+        path: RequestPath::new(req.path()),
         status: StatusCode::OK,
         basename,
         size,

@@ -64,7 +64,7 @@ pub struct DownloadBody {
     held: Option<Bytes>,
     finished: bool,
     /// Reports the outcome when the response ends; `None` once reported.
-    tracker: Option<Box<Tracker>>,
+    tracker: Option<Tracker>,
 }
 
 enum Kind {
@@ -163,7 +163,7 @@ impl DownloadBody {
 
     /// Follows this response to its end and reports it.
     pub(crate) fn track(mut self, tracker: Tracker) -> Self {
-        self.tracker = Some(Box::new(tracker));
+        self.tracker = Some(tracker);
         self
     }
 

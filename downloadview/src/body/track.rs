@@ -6,10 +6,10 @@
 
 use std::{borrow::Cow, time::Instant};
 
-use actix_web::http::{Method, StatusCode, Uri};
+use actix_web::http::{Method, StatusCode};
 
 pub(crate) use crate::report::Hook;
-use crate::report::{self, Outcome};
+use crate::report::{self, Outcome, RequestPath};
 
 /// One range of a 206 answer: where its payload sits in the body.
 #[derive(Debug, Clone, Copy)]
@@ -24,9 +24,7 @@ pub(crate) struct RangeSpan {
 pub(crate) struct Tracker {
     pub(crate) started: Instant,
     pub(crate) method: Method,
-    /// The request URI: a reference-counted clone, made a `String` only on
-    /// the reporter thread.
-    pub(crate) uri: Uri,
+    pub(crate) path: RequestPath,
     pub(crate) status: StatusCode,
     pub(crate) basename: Option<Cow<'static, str>>,
     pub(crate) size: Option<u64>,
@@ -51,10 +49,10 @@ impl Tracker {
     }
 
     /// Ends the response with `outcome` after `bytes` body bytes and hands
-    /// the tracker itself (a pointer) to the reporter thread, where the
-    /// report is put together: ending a response allocates and copies
-    /// nothing.
-    pub(crate) fn end(self: Box<Self>, outcome: Outcome, bytes: u64, error: Option<String>) {
+    /// the tracker itself to the reporter thread, where the report is put
+    /// together: ending a response allocates nothing (the queue's storage is
+    /// reused) and formats nothing.
+    pub(crate) fn end(self, outcome: Outcome, bytes: u64, error: Option<String>) {
         let duration = Instant::now().duration_since(self.started);
         report::dispatch(
             self,
