@@ -531,22 +531,16 @@ mod tests {
 
     #[test]
     fn numbers_are_written_in_full_and_durations_rounded_to_a_tenth() {
-        struct Uint(u64);
-        impl fmt::Display for Uint {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let mut line = String::new();
-                uint(&mut line, self.0);
-                f.write_str(&line)
-            }
-        }
-        struct Millis(Duration);
-        impl fmt::Display for Millis {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let mut line = String::new();
-                millis(&mut line, self.0);
-                f.write_str(&line)
-            }
-        }
+        let number = |n: u64| {
+            let mut line = String::new();
+            uint(&mut line, n);
+            line
+        };
+        let ms = |d: Duration| {
+            let mut line = String::new();
+            millis(&mut line, d);
+            line
+        };
         for n in [
             0,
             1,
@@ -559,20 +553,17 @@ mod tests {
             u64::MAX - 1,
             u64::MAX,
         ] {
-            assert_eq!(Uint(n).to_string(), n.to_string());
+            assert_eq!(number(n), n.to_string());
         }
         let us = Duration::from_micros;
-        assert_eq!(Millis(Duration::ZERO).to_string(), "0.0");
-        assert_eq!(Millis(us(49)).to_string(), "0.0");
-        assert_eq!(Millis(us(50)).to_string(), "0.1");
-        assert_eq!(Millis(us(149)).to_string(), "0.1");
-        assert_eq!(Millis(us(1_950)).to_string(), "2.0");
-        assert_eq!(
-            Millis(Duration::from_secs(90_061)).to_string(),
-            "90061000.0"
-        );
+        assert_eq!(ms(Duration::ZERO), "0.0");
+        assert_eq!(ms(us(49)), "0.0");
+        assert_eq!(ms(us(50)), "0.1");
+        assert_eq!(ms(us(149)), "0.1");
+        assert_eq!(ms(us(1_950)), "2.0");
+        assert_eq!(ms(Duration::from_secs(90_061)), "90061000.0");
         // Absurd durations saturate instead of wrapping.
-        assert_eq!(Millis(Duration::MAX).to_string(), "18446744073709551.6");
+        assert_eq!(ms(Duration::MAX), "18446744073709551.6");
     }
 
     #[test]
