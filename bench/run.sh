@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # downloadview against hand-written actix-web: throughput (wrk) and memory.
 #
-#   bench/run.sh                 # about 5 minutes
-#   ROUNDS=3 DURATION=3 bench/run.sh
+#   bench/run.sh                 # about 6 minutes
+#   ROUNDS=4 DURATION=3 bench/run.sh
 #
 # Builds examples/bench_server.rs in release mode, starts ONE server (1 worker)
 # pinned to one core and wrk pinned to another, runs every pair of routes in
-# interleaved rounds, prints the medians and their ratios, then measures the
+# interleaved rounds (forward, then backward), prints the medians and their ratios, then measures the
 # server's peak RSS while 4 clients download 1 GiB each from /big/, /stream/
 # and /csv/ (on a fresh server). Each target is printed as met / not met.
 # Not part of .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-6}
 DURATION=${DURATION:-4}
 PORT=${PORT:-8099}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -73,8 +73,16 @@ for c in "${CASES[@]}"; do # warm-up: statics built, connections pooled
   set -- $c
   taskset -c "$CLIENT_CPU" wrk -t1 -c"$3" -d1s "$URL$2" >/dev/null
 done
+# Odd rounds run the routes in order, even rounds backwards (ABBA): no route
+# always follows the same neighbour (e.g. /dv/small after the 13 MB routes,
+# whose memory and socket teardown would then always land on it).
 for round in $(seq "$ROUNDS"); do
-  for c in "${CASES[@]}"; do
+  order=("${CASES[@]}")
+  if [ $((round % 2)) -eq 0 ]; then
+    order=()
+    for ((i = ${#CASES[@]} - 1; i >= 0; i--)); do order+=("${CASES[$i]}"); done
+  fi
+  for c in "${order[@]}"; do
     set -- $c
     taskset -c "$CLIENT_CPU" wrk -t1 -c"$3" -d"${DURATION}s" "$URL$2" >"$OUT/$1.$round.txt"
     printf '.'

@@ -203,6 +203,11 @@ impl DownloadReport {
 
 /// Appends `n` in decimal.
 fn uint(line: &mut String, mut n: u64) {
+    if n < 10 {
+        // Most durations of a small download are 0.0 ms.
+        line.push(char::from(b'0' + n as u8));
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     loop {
