@@ -224,7 +224,8 @@ fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(|| async { Generic("from handler") }),
         )
         .route("/typed/", FileTyped::route())
-        .route("/png/", Png::route());
+        .route("/png/", Png::route())
+        .service(web::resource("/resource/").route(Png::route()));
 }
 
 fn server() -> &'static TestServer {
@@ -459,6 +460,19 @@ fn content_type_rules() {
 
 #[test]
 fn other_methods_do_not_match_the_route() {
+    // Registered with App::route: actix-web's answer is 404.
     let res = server().request("POST", "/lazy/", &[("Content-Length", "0")]);
-    assert!(res.status == 404 || res.status == 405, "{res:?}");
+    assert_eq!(res.status, 404, "{res:?}");
+    // In a resource: 405, and the Allow header names GET and HEAD.
+    let res = server().request("DELETE", "/resource/", &[]);
+    assert_eq!(res.status, 405, "{res:?}");
+    let allow = res.header("allow").unwrap_or_default().replace(' ', "");
+    let mut allowed: Vec<&str> = allow.split(',').collect();
+    allowed.sort_unstable();
+    assert_eq!(allowed, ["GET", "HEAD"], "{res:?}");
+    for method in ["GET", "HEAD"] {
+        let res = server().request(method, "/resource/", &[]);
+        assert_eq!(res.status, 200, "{method}: {res:?}");
+        assert_eq!(res.header("allow"), None);
+    }
 }

@@ -1,13 +1,18 @@
 //! `route::<V>()`: a GET + HEAD [`Route`] for views that are `Default`.
 
-use actix_web::{guard, web, HttpRequest, Route};
+use actix_web::{
+    guard::{self, Guard, GuardContext},
+    http::Method,
+    web, HttpRequest, Route,
+};
 
 use crate::{respond, GetFile};
 
 /// A [`Route`] that answers GET and HEAD with a default-constructed `V`.
 ///
-/// The derive's `V::route()` calls this. Other methods do not match the route
-/// (actix-web answers 405 or 404).
+/// The derive's `V::route()` calls this. Other methods do not match the route:
+/// in a `web::resource(..)` actix-web answers 405 with `Allow: GET, HEAD`;
+/// registered with `App::route`, 404 (actix-web's own behaviour).
 ///
 /// ```
 /// use actix_web::{App, HttpRequest};
@@ -32,6 +37,19 @@ where
     V: GetFile + Default + Send + 'static,
 {
     web::route()
-        .guard(guard::Any(guard::Get()).or(guard::Head()))
+        .guard(GetOrHead(guard::Any(guard::Get()).or(guard::Head())))
         .to(|req: HttpRequest| async move { respond(V::default(), &req) })
+}
+
+/// Matches GET and HEAD by comparing the method. Only when it is neither does
+/// it ask actix-web's own method guards, which register GET and HEAD in the
+/// request for the `Allow` header of a 405: they do that on every check, an
+/// insert into the request's extension map that a download never needs.
+struct GetOrHead(guard::AnyGuard);
+
+impl Guard for GetOrHead {
+    fn check(&self, ctx: &GuardContext<'_>) -> bool {
+        let method = &ctx.head().method;
+        *method == Method::GET || *method == Method::HEAD || self.0.check(ctx)
+    }
 }
