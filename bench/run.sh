@@ -7,10 +7,10 @@
 # Builds examples/bench_server.rs in release mode, starts ONE server (1 worker)
 # pinned to one core and wrk pinned to another, runs every pair of routes in
 # interleaved rounds (forward, then backward), prints the medians and, per
-# target, the median of the per-round ratios of two routes run back to back,
-# then measures the
-# server's peak RSS while 4 clients download 1 GiB each from /big/, /stream/
-# and /csv/ (on a fresh server). Each target is printed as met / not met.
+# target, the median of the per-round ratios of its two routes, then measures
+# the server's peak RSS while 4 clients download 1 GiB each from /big/,
+# /stream/ and /csv/ (on a fresh server). Each target is printed as met / not
+# met.
 # Not part of .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
