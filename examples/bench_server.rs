@@ -36,15 +36,18 @@ const HELLO: &[u8] = b"Hello world!\n";
 const CHUNK: usize = 64 * 1024;
 const BIG: usize = 64 << 20;
 
+/// `len` bytes counting 0 to 250 over and over (not one repeated byte).
+fn pattern(len: usize) -> Bytes {
+    (0..len)
+        .map(|i| (i % 251) as u8)
+        .collect::<Vec<u8>>()
+        .into()
+}
+
 /// One 64 KiB chunk; every chunk of the 64 MiB bodies is a cheap clone of it.
 fn chunk() -> &'static Bytes {
     static CHUNK_BYTES: OnceLock<Bytes> = OnceLock::new();
-    CHUNK_BYTES.get_or_init(|| {
-        (0..CHUNK)
-            .map(|i| (i % 251) as u8)
-            .collect::<Vec<u8>>()
-            .into()
-    })
+    CHUNK_BYTES.get_or_init(|| pattern(CHUNK))
 }
 
 fn chunks() -> impl Iterator<Item = Bytes> + Send + 'static {
@@ -54,12 +57,7 @@ fn chunks() -> impl Iterator<Item = Bytes> + Send + 'static {
 /// 64 MiB in memory, made once.
 fn big() -> &'static Bytes {
     static BIG_BYTES: OnceLock<Bytes> = OnceLock::new();
-    BIG_BYTES.get_or_init(|| {
-        (0..BIG)
-            .map(|i| (i % 251) as u8)
-            .collect::<Vec<u8>>()
-            .into()
-    })
+    BIG_BYTES.get_or_init(|| pattern(BIG))
 }
 
 /// The 13 MB that `/dv/tiny` produces, in memory, made once.

@@ -210,8 +210,7 @@ impl Sender {
             && (end < MIN_CHUNK || self.shared.queued.load(Ordering::Relaxed) != 0)
         {
             // None of `maybe_flush`'s conditions can hold after this copy.
-            copy(&mut self.buf[self.filled..end], data);
-            self.filled = end;
+            self.append(data);
             return Ok(());
         }
         self.push_small_slow(data)
@@ -230,10 +229,16 @@ impl Sender {
                 self.buf = BytesMut::zeroed(CHUNK);
             }
         }
+        self.append(data);
+        self.maybe_flush()
+    }
+
+    /// Copies `data` after the buffered bytes; the caller made room for it.
+    #[inline(always)]
+    fn append(&mut self, data: &[u8]) {
         let end = self.filled + data.len();
         copy(&mut self.buf[self.filled..end], data);
         self.filled = end;
-        self.maybe_flush()
     }
 
     /// Hands over what is buffered, then `chunk` in pieces of at most
@@ -387,9 +392,7 @@ impl Write for Sender {
         }
         self.make_room()?;
         let n = data.len().min(self.buf.len() - self.filled);
-        let end = self.filled + n;
-        copy(&mut self.buf[self.filled..end], &data[..n]);
-        self.filled = end;
+        self.append(&data[..n]);
         self.maybe_flush()?;
         Ok(n)
     }
