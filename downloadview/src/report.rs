@@ -20,8 +20,6 @@ use std::{
 
 use actix_web::http::{Method, StatusCode};
 
-use crate::body::track::{Ending, Tracker};
-
 /// How a response ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -129,116 +127,152 @@ impl DownloadReport {
 impl fmt::Display for DownloadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // This runs once per download, on the reporter thread, and should
-        // cost little: the line is put together in a buffer the thread keeps,
-        // integers without `write!`, and reaches the formatter in one
+        // cost little: the line is put together as bytes in a buffer the
+        // thread keeps (integers without `write!`, no UTF-8 encoding per
+        // character), checked as UTF-8 once, and reaches the formatter in one
         // `write_str` (each one is a dynamic call into the logger's writer).
         thread_local! {
-            static LINE: RefCell<String> = RefCell::new(String::with_capacity(256));
+            static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(256));
         }
         LINE.with(|line| match line.try_borrow_mut() {
             Ok(mut line) => {
                 line.clear();
-                self.write_line(&mut line);
-                let written = f.write_str(&line);
+                self.write_line(&mut Line(&mut line));
+                let written = write_utf8(f, &line);
                 line.shrink_to(4096);
                 written
             }
             // Only if formatting a report formats a report on this thread.
             Err(_) => {
-                let mut line = String::new();
-                self.write_line(&mut line);
-                f.write_str(&line)
+                let mut line = Vec::new();
+                self.write_line(&mut Line(&mut line));
+                write_utf8(f, &line)
             }
         })
     }
 }
 
+/// Writes a line made only of whole `str`s and ASCII: always UTF-8.
+fn write_utf8(f: &mut fmt::Formatter<'_>, line: &[u8]) -> fmt::Result {
+    match std::str::from_utf8(line) {
+        Ok(text) => f.write_str(text),
+        Err(_) => f.write_str(&String::from_utf8_lossy(line)),
+    }
+}
+
+/// A log line being written, as bytes.
+struct Line<'a>(&'a mut Vec<u8>);
+
+impl Line<'_> {
+    fn text(&mut self, text: &str) {
+        self.0.extend_from_slice(text.as_bytes());
+    }
+
+    fn byte(&mut self, byte: u8) {
+        self.0.push(byte);
+    }
+
+    /// `n` in decimal.
+    fn uint(&mut self, mut n: u64) {
+        if n < 10 {
+            // Most durations of a small download are 0.0 ms.
+            self.0.push(b'0' + n as u8);
+            return;
+        }
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        while n > 0 {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        self.0.extend_from_slice(&digits[start..]);
+    }
+
+    /// `d` in milliseconds with one decimal, rounded to the nearest tenth.
+    fn millis(&mut self, d: Duration) {
+        // In u64 (585,000 years of microseconds): a u128 division is a libcall.
+        let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        let tenths = micros.saturating_add(50) / 100;
+        self.uint(tenths / 10);
+        self.byte(b'.');
+        self.uint(tenths % 10);
+    }
+
+    /// A free-text value (see [`value`]).
+    fn value(&mut self, text: &str) {
+        match value(text) {
+            Cow::Borrowed(text) => self.text(text),
+            Cow::Owned(quoted) => self.text(&quoted),
+        }
+    }
+}
+
 impl DownloadReport {
-    fn write_line(&self, line: &mut String) {
-        line.push_str("download method=");
-        line.push_str(&value(self.method.as_str()));
-        line.push_str(" path=");
-        line.push_str(&value(self.path()));
-        line.push_str(" status=");
-        uint(line, self.status.as_u16().into());
-        line.push_str(" outcome=");
-        line.push_str(self.outcome.as_str());
-        line.push_str(" bytes=");
-        uint(line, self.bytes);
-        line.push_str(" size=");
+    fn write_line(&self, line: &mut Line<'_>) {
+        line.text("download method=");
+        line.value(self.method.as_str());
+        line.text(" path=");
+        line.value(self.path());
+        line.text(" status=");
+        line.uint(self.status.as_u16().into());
+        line.text(" outcome=");
+        line.text(self.outcome.as_str());
+        line.text(" bytes=");
+        line.uint(self.bytes);
+        line.text(" size=");
         match self.size {
-            Some(size) => uint(line, size),
-            None => line.push('-'),
+            Some(size) => line.uint(size),
+            None => line.byte(b'-'),
         }
-        line.push_str(" ttfb_ms=");
+        line.text(" ttfb_ms=");
         match self.ttfb {
-            Some(ttfb) => millis(line, ttfb),
-            None => line.push('-'),
+            Some(ttfb) => line.millis(ttfb),
+            None => line.byte(b'-'),
         }
-        line.push_str(" ms=");
-        millis(line, self.duration);
+        line.text(" ms=");
+        line.millis(self.duration);
         if let Some(name) = &self.basename {
-            line.push_str(" basename=");
-            line.push_str(&value(name));
+            line.text(" basename=");
+            line.value(name);
         }
         if !self.ranges.is_empty() {
-            line.push_str(" ranges=");
+            line.text(" ranges=");
             for (i, r) in self.ranges.iter().enumerate() {
                 if i > 0 {
-                    line.push(',');
+                    line.byte(b',');
                 }
-                uint(line, r.start);
-                line.push('-');
-                uint(line, (r.start + r.len).saturating_sub(1));
-                line.push(':');
-                uint(line, r.bytes);
+                line.uint(r.start);
+                line.byte(b'-');
+                line.uint((r.start + r.len).saturating_sub(1));
+                line.byte(b':');
+                line.uint(r.bytes);
             }
         }
         if let Some(error) = &self.error {
-            line.push_str(" error=");
-            line.push_str(&value(error));
+            line.text(" error=");
+            line.value(error);
         }
     }
 }
 
-/// Appends `n` in decimal.
-fn uint(line: &mut String, mut n: u64) {
-    if n < 10 {
-        // Most durations of a small download are 0.0 ms.
-        line.push(char::from(b'0' + n as u8));
-        return;
+/// The bytes a value may hold without being quoted: printable ASCII but
+/// `"` and `\\` (a table: one load per byte, on every path and name logged).
+const PLAIN: [bool; 256] = {
+    let mut plain = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        plain[b] = (b as u8).is_ascii_graphic() && b != b'"' as usize && b != b'\\' as usize;
+        b += 1;
     }
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    line.extend(digits[start..].iter().map(|&d| char::from(d)));
-}
-
-/// Appends `d` in milliseconds with one decimal, rounded to the nearest tenth.
-fn millis(line: &mut String, d: Duration) {
-    // In u64 (585,000 years of microseconds): a u128 division is a libcall.
-    let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-    let tenths = micros.saturating_add(50) / 100;
-    uint(line, tenths / 10);
-    line.push('.');
-    uint(line, tenths % 10);
-}
+    plain
+};
 
 /// A free-text value: bare when it is plain printable ASCII without quotes,
 /// backslashes or spaces; otherwise quoted, with every control, quote,
 /// backslash and non-printable character escaped. Always one line.
 fn value(text: &str) -> Cow<'_, str> {
-    let plain = !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+    let plain = !text.is_empty() && text.bytes().all(|b| PLAIN[usize::from(b)]);
     if plain {
         Cow::Borrowed(text)
     } else {
@@ -296,58 +330,82 @@ impl fmt::Debug for RequestPath {
 /// The hook that receives a report (the view's `on_download`).
 pub(crate) type Hook = Box<dyn FnOnce(&DownloadReport) + Send + 'static>;
 
-/// The report of a tracked response, put together on the reporter thread.
-fn into_report(tracker: Tracker, end: Ending) -> (DownloadReport, Hook) {
-    let Tracker {
-        started,
-        method,
-        path,
-        status,
-        basename,
-        size,
-        ranges,
-        first_byte,
-        hook,
-    } = tracker;
-    let Ending {
-        outcome,
-        bytes,
-        error,
-        duration,
-    } = end;
-    let report = DownloadReport {
-        outcome,
-        method,
-        path,
-        status,
-        basename,
-        bytes,
-        size,
-        ranges: ranges
-            .iter()
-            .map(|r| RangeReport {
-                start: r.start,
-                len: r.len,
-                bytes: bytes.saturating_sub(r.body_offset).min(r.len),
-            })
-            .collect(),
-        // Bytes handed over with no first-byte time noted went in one piece,
-        // at the end.
-        ttfb: first_byte
-            .map(|t| t.duration_since(started))
-            .or((bytes > 0).then_some(duration)),
-        duration,
-        error,
-    };
-    (report, hook)
+/// The request method of a queued report: GET and HEAD, nearly every
+/// download, without a copy; any other is kept in [`Rare`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verb {
+    Get,
+    Head,
+    Other,
 }
 
-/// A report on its way to its hook.
-type Job = (Tracker, Ending);
+/// What only some reports have, boxed so that the common job stays small.
+pub(crate) struct Rare {
+    /// The method, when it is neither GET nor HEAD.
+    pub(crate) method: Option<Method>,
+    pub(crate) ranges: Vec<RangeReport>,
+    pub(crate) error: Option<String>,
+}
 
-/// Reports waiting beyond this many are dropped (with a warning) rather than
-/// growing memory without bound behind a hook that cannot keep up.
+/// An ended response's report, waiting in the queue for the reporter
+/// thread: the [`DownloadReport`] in compact form (120 bytes, its path in
+/// the queue's text buffer), put together only there.
+pub(crate) struct Job {
+    pub(crate) hook: Hook,
+    pub(crate) basename: Option<Cow<'static, str>>,
+    pub(crate) size: Option<u64>,
+    pub(crate) bytes: u64,
+    pub(crate) ttfb: Option<Duration>,
+    pub(crate) duration: Duration,
+    /// Where the request path sits in the queue's `paths` (set by [`dispatch`]).
+    pub(crate) path: (u32, u32),
+    pub(crate) status: StatusCode,
+    pub(crate) outcome: Outcome,
+    pub(crate) verb: Verb,
+    pub(crate) rare: Option<Box<Rare>>,
+}
+
+impl Job {
+    /// The report, and the hook it goes to.
+    fn into_report(self, path: &str) -> (DownloadReport, Hook) {
+        let (method, ranges, error) = match self.rare {
+            Some(rare) => {
+                let Rare {
+                    method,
+                    ranges,
+                    error,
+                } = *rare;
+                (method, ranges, error)
+            }
+            None => (None, Vec::new(), None),
+        };
+        let method = match self.verb {
+            Verb::Get => Method::GET,
+            Verb::Head => Method::HEAD,
+            Verb::Other => method.unwrap_or_default(),
+        };
+        let report = DownloadReport {
+            outcome: self.outcome,
+            method,
+            path: RequestPath::new(path),
+            status: self.status,
+            basename: self.basename,
+            bytes: self.bytes,
+            size: self.size,
+            ranges,
+            ttfb: self.ttfb,
+            duration: self.duration,
+            error,
+        };
+        (report, self.hook)
+    }
+}
+
+/// Reports waiting beyond this many, or whose paths would take more than
+/// [`MAX_QUEUED_PATH_BYTES`], are dropped (with a warning) rather than growing
+/// memory without bound behind a hook that cannot keep up.
 const MAX_QUEUED: usize = 100_000;
+const MAX_QUEUED_PATH_BYTES: usize = 16 << 20;
 
 /// How long the reporter polls an empty queue before it parks; while it is
 /// awake, delivering a report costs the worker a lock and a push, no wake-up.
@@ -361,6 +419,8 @@ struct Reporter {
 
 struct Queue {
     jobs: VecDeque<Job>,
+    /// The request paths of `jobs`, one after the other.
+    paths: String,
     parked: bool,
     dropped: u64,
 }
@@ -379,6 +439,7 @@ fn reporter() -> &'static Reporter {
         let reporter: &'static Reporter = Box::leak(Box::new(Reporter {
             state: Mutex::new(Queue {
                 jobs: VecDeque::new(),
+                paths: String::new(),
                 parked: false,
                 dropped: 0,
             }),
@@ -394,12 +455,16 @@ fn reporter() -> &'static Reporter {
     })
 }
 
-/// Queues a report for the reporter thread. Never blocks on the hook.
-pub(crate) fn dispatch(tracker: Tracker, end: Ending) {
-    let job = (tracker, end);
+/// Queues the report of a request to `path` for the reporter thread. Never
+/// blocks on the hook.
+pub(crate) fn dispatch(mut job: Job, path: &str) {
     let reporter = reporter();
+    // Declared after `job`, so dropped first: a job turned away below (and
+    // the view in its hook) is dropped after the lock is released.
     let mut queue = reporter.lock();
-    if queue.jobs.len() >= MAX_QUEUED {
+    let start = queue.paths.len();
+    let end = start + path.len();
+    if queue.jobs.len() >= MAX_QUEUED || end > MAX_QUEUED_PATH_BYTES {
         queue.dropped += 1;
         if queue.dropped.is_power_of_two() {
             log::warn!(
@@ -409,6 +474,9 @@ pub(crate) fn dispatch(tracker: Tracker, end: Ending) {
         }
         return;
     }
+    queue.paths.push_str(path);
+    // Both at most MAX_QUEUED_PATH_BYTES.
+    job.path = (start as u32, end as u32);
     queue.jobs.push_back(job);
     if queue.parked {
         queue.parked = false;
@@ -417,8 +485,9 @@ pub(crate) fn dispatch(tracker: Tracker, end: Ending) {
     }
 }
 
-/// Most jobs whose storage the reporter keeps between batches.
+/// Most jobs, and path bytes, whose storage the reporter keeps between batches.
 const KEEP_CAPACITY: usize = 4096;
+const KEEP_PATH_BYTES: usize = 256 << 10;
 
 fn run(reporter: &'static Reporter) {
     let mut idle = 0;
@@ -426,6 +495,7 @@ fn run(reporter: &'static Reporter) {
     // empties the other, so that in a steady state queueing a report
     // allocates nothing, and no memory moves between threads.
     let mut batch: VecDeque<Job> = VecDeque::new();
+    let mut paths = String::new();
     loop {
         {
             let mut queue = reporter.lock();
@@ -445,11 +515,15 @@ fn run(reporter: &'static Reporter) {
                 }
             }
             std::mem::swap(&mut queue.jobs, &mut batch);
+            std::mem::swap(&mut queue.paths, &mut paths);
         }
         idle = 0;
-        for (tracker, end) in batch.drain(..) {
+        for job in batch.drain(..) {
+            let path = paths
+                .get(job.path.0 as usize..job.path.1 as usize)
+                .unwrap_or_default();
             let deliver = move || {
-                let (report, hook) = into_report(tracker, end);
+                let (report, hook) = job.into_report(path);
                 hook(&report);
             };
             if catch_unwind(AssertUnwindSafe(deliver)).is_err() {
@@ -457,6 +531,8 @@ fn run(reporter: &'static Reporter) {
             }
         }
         batch.shrink_to(KEEP_CAPACITY);
+        paths.clear();
+        paths.shrink_to(KEEP_PATH_BYTES);
     }
 }
 
@@ -465,26 +541,21 @@ mod tests {
     use super::*;
     use std::sync::mpsc;
 
-    /// A tracked GET of `/t/` whose report goes to `hook`.
-    fn job(hook: Hook) -> (Tracker, Ending) {
-        let tracker = Tracker {
-            started: std::time::Instant::now(),
-            method: Method::GET,
-            path: RequestPath::new("/t/"),
-            status: StatusCode::OK,
+    /// The report of a completed GET whose report goes to `hook`.
+    fn job(hook: Hook) -> Job {
+        Job {
+            hook,
             basename: None,
             size: None,
-            ranges: Vec::new(),
-            first_byte: None,
-            hook,
-        };
-        let end = Ending {
-            outcome: Outcome::Completed,
             bytes: 0,
-            error: None,
+            ttfb: None,
             duration: Duration::ZERO,
-        };
-        (tracker, end)
+            path: (0, 0),
+            status: StatusCode::OK,
+            outcome: Outcome::Completed,
+            verb: Verb::Get,
+            rare: None,
+        }
     }
 
     fn report() -> DownloadReport {
@@ -537,14 +608,14 @@ mod tests {
     #[test]
     fn numbers_are_written_in_full_and_durations_rounded_to_a_tenth() {
         let number = |n: u64| {
-            let mut line = String::new();
-            uint(&mut line, n);
-            line
+            let mut line = Vec::new();
+            Line(&mut line).uint(n);
+            String::from_utf8(line).unwrap()
         };
         let ms = |d: Duration| {
-            let mut line = String::new();
-            millis(&mut line, d);
-            line
+            let mut line = Vec::new();
+            Line(&mut line).millis(d);
+            String::from_utf8(line).unwrap()
         };
         for n in [
             0,
@@ -625,10 +696,9 @@ mod tests {
     #[test]
     fn a_panicking_hook_does_not_stop_delivery() {
         let (tx, rx) = mpsc::channel();
-        let (tracker, end) = job(Box::new(|_| panic!("hook exploded")));
-        dispatch(tracker, end);
-        let (tracker, end) = job(Box::new(move |r| tx.send(r.path().to_owned()).unwrap()));
-        dispatch(tracker, end);
+        dispatch(job(Box::new(|_| panic!("hook exploded"))), "/t/");
+        let hook = move |r: &DownloadReport| tx.send(r.path().to_owned()).unwrap();
+        dispatch(job(Box::new(hook)), "/t/");
         assert_eq!(
             rx.recv_timeout(Duration::from_secs(5)),
             Ok("/t/".to_owned())
@@ -636,14 +706,22 @@ mod tests {
     }
 
     #[test]
+    fn a_report_beyond_the_queues_path_budget_is_dropped_not_queued() {
+        let (tx, rx) = mpsc::channel::<()>();
+        let huge = "/".repeat(MAX_QUEUED_PATH_BYTES + 1);
+        dispatch(job(Box::new(move |_| tx.send(()).unwrap())), &huge);
+        // Dropped on the spot: the hook (and the sender it holds) is gone
+        // without having run.
+        assert_eq!(rx.try_recv(), Err(mpsc::TryRecvError::Disconnected));
+    }
+
+    #[test]
     fn the_reporter_wakes_after_parking() {
         let (tx, rx) = mpsc::channel();
-        let (tracker, end) = job(Box::new(|_| {}));
-        dispatch(tracker, end);
+        dispatch(job(Box::new(|_| {})), "/t/");
         thread::sleep(IDLE_POLL * (IDLE_POLLS + 20)); // long enough to park
         let start = std::time::Instant::now();
-        let (tracker, end) = job(Box::new(move |_| tx.send(()).unwrap()));
-        dispatch(tracker, end);
+        dispatch(job(Box::new(move |_| tx.send(()).unwrap())), "/t/");
         rx.recv_timeout(Duration::from_secs(5))
             .expect("delivered after parking");
         assert!(start.elapsed() < Duration::from_secs(1));

@@ -23,7 +23,6 @@ use crate::{
     file::Source,
     multipart::Multipart,
     plan::{self, Plan, Reply},
-    report::RequestPath,
     DownloadError, GetFile,
 };
 
@@ -64,8 +63,7 @@ pub fn respond<V: GetFile + Send + 'static>(
     // the ranges are set where the response is built.
     let seed = |basename, size, hook| Tracker {
         started,
-        method: req.method().clone(),
-        path: RequestPath::new(req.path()),
+        request: req.clone(),
         status: StatusCode::OK,
         basename,
         size,

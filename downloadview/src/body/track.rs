@@ -2,14 +2,18 @@
 //!
 //! The body calls [`Tracker::first_byte`] once and [`Tracker::end`] once (or
 //! is dropped first): no work per chunk beyond the byte count the body keeps
-//! anyway. The report is built and handed to the reporter thread at the end.
+//! anyway. At the end the tracker becomes a compact [`Job`] for the reporter
+//! thread, where the report is put together.
 
 use std::{borrow::Cow, time::Instant};
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::{
+    http::{Method, StatusCode},
+    HttpRequest,
+};
 
 pub(crate) use crate::report::Hook;
-use crate::report::{self, Outcome, RequestPath};
+use crate::report::{self, Job, Outcome, RangeReport, Rare, Verb};
 
 /// One range of a 206 answer: where its payload sits in the body.
 #[derive(Debug, Clone, Copy)]
@@ -21,10 +25,14 @@ pub(crate) struct RangeSpan {
 }
 
 /// What a report needs that the body does not know by itself.
+///
+/// It travels inside the response, which actix-web moves several times
+/// before the first byte is written, so it is kept small: the request is
+/// held (a reference count) rather than its method and path copied, and
+/// those are read once, at the end.
 pub(crate) struct Tracker {
     pub(crate) started: Instant,
-    pub(crate) method: Method,
-    pub(crate) path: RequestPath,
+    pub(crate) request: HttpRequest,
     pub(crate) status: StatusCode,
     pub(crate) basename: Option<Cow<'static, str>>,
     pub(crate) size: Option<u64>,
@@ -48,28 +56,57 @@ impl Tracker {
         }
     }
 
-    /// Ends the response with `outcome` after `bytes` body bytes and hands
-    /// the tracker itself to the reporter thread, where the report is put
-    /// together: ending a response allocates nothing (the queue's storage is
-    /// reused) and formats nothing.
+    /// Ends the response with `outcome` after `bytes` body bytes and queues
+    /// its report for the reporter thread. For a completed GET or HEAD this
+    /// allocates nothing (the queue's storage is reused) and formats nothing.
     pub(crate) fn end(self, outcome: Outcome, bytes: u64, error: Option<String>) {
         let duration = Instant::now().duration_since(self.started);
-        report::dispatch(
-            self,
-            Ending {
-                outcome,
-                bytes,
+        let Tracker {
+            started,
+            request,
+            status,
+            basename,
+            size,
+            ranges,
+            first_byte,
+            hook,
+        } = self;
+        let verb = match *request.method() {
+            Method::GET => Verb::Get,
+            Method::HEAD => Verb::Head,
+            _ => Verb::Other,
+        };
+        let rare = (verb == Verb::Other || !ranges.is_empty() || error.is_some()).then(|| {
+            Box::new(Rare {
+                method: (verb == Verb::Other).then(|| request.method().clone()),
+                ranges: ranges
+                    .iter()
+                    .map(|r| RangeReport {
+                        start: r.start,
+                        len: r.len,
+                        bytes: bytes.saturating_sub(r.body_offset).min(r.len),
+                    })
+                    .collect(),
                 error,
-                duration,
-            },
-        );
+            })
+        });
+        let job = Job {
+            hook,
+            basename,
+            size,
+            bytes,
+            // Bytes handed over with no first-byte time noted went in one
+            // piece, at the end.
+            ttfb: first_byte
+                .map(|t| t.duration_since(started))
+                .or((bytes > 0).then_some(duration)),
+            duration,
+            path: (0, 0),
+            status,
+            outcome,
+            verb,
+            rare,
+        };
+        report::dispatch(job, request.path());
     }
-}
-
-/// How a tracked response ended.
-pub(crate) struct Ending {
-    pub(crate) outcome: Outcome,
-    pub(crate) bytes: u64,
-    pub(crate) error: Option<String>,
-    pub(crate) duration: std::time::Duration,
 }
