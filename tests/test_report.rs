@@ -144,7 +144,8 @@ fn server() -> &'static TestServer {
 
 fn only_report(path: &str) -> DownloadReport {
     let found = wait_reports(path, 1, Duration::from_secs(5));
-    thread::sleep(Duration::from_millis(50)); // a second report would show up by now
+    // A second report would show up by now (reports are delivered every 20 ms).
+    thread::sleep(Duration::from_millis(100));
     let found_again = wait_reports(path, 2, Duration::ZERO);
     assert_eq!(found.len(), 1, "{path}: no report");
     assert_eq!(
