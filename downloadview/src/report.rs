@@ -203,10 +203,7 @@ impl Line<'_> {
 
     /// A free-text value (see [`value`]).
     fn value(&mut self, text: &str) {
-        match value(text) {
-            Cow::Borrowed(text) => self.text(text),
-            Cow::Owned(quoted) => self.text(&quoted),
-        }
+        self.text(&value(text));
     }
 }
 
@@ -284,11 +281,11 @@ fn value(text: &str) -> Cow<'_, str> {
 
 // ------------------------------------------------------------------ delivery
 
-/// A copy of the request path, made on the worker: inline when it is short
-/// (no allocation, and nothing of the request's stays alive or is freed by
-/// the reporter thread), on the heap otherwise.
+/// The request path of a report, copied out of the queue's text buffer on the
+/// reporter thread: inline when it is short (no allocation per report), on
+/// the heap otherwise.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) enum RequestPath {
+enum RequestPath {
     /// A path of at most [`INLINE_PATH`] bytes.
     Inline {
         len: u8,
@@ -301,7 +298,7 @@ pub(crate) enum RequestPath {
 const INLINE_PATH: usize = 62;
 
 impl RequestPath {
-    pub(crate) fn new(path: &str) -> Self {
+    fn new(path: &str) -> Self {
         match u8::try_from(path.len()) {
             Ok(len) if path.len() <= INLINE_PATH => {
                 let mut bytes = [0; INLINE_PATH];
@@ -312,7 +309,7 @@ impl RequestPath {
         }
     }
 
-    pub(crate) fn as_str(&self) -> &str {
+    fn as_str(&self) -> &str {
         match self {
             // A whole `str` was copied in: always UTF-8.
             RequestPath::Inline { len, bytes } => {
