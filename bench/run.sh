@@ -10,7 +10,7 @@
 # target, the median of the per-round ratios of its two routes. The three
 # small-download routes, whose targets ask for a few percent, get their own
 # phase of many short rounds (SMALL_ROUNDS x SMALL_DURATION): a shared core's
-# drift over a 4-s slice is of the same size as the effect. Then it measures
+# drift over a slice of seconds is of the same size as the effect. Then it measures
 # the server's peak RSS while 4 clients download 1 GiB each from /big/,
 # /stream/ and /csv/ (on a fresh server). Each target is printed as met / not
 # met.
@@ -76,7 +76,9 @@ CASES=(
   "dv_mem13 /dv/mem13 4"
 )
 
-# Runs rounds of the given cases, each route for $2 seconds once per round.
+# Runs rounds of the given cases, each route for $2 seconds once per round,
+# and records each route with its number of rounds in $OUT/cases (the report
+# below reads its routes from there, in this order).
 # Odd rounds run the routes in order, even rounds backwards (ABBA): no route
 # always follows the same neighbour (e.g. /dv/small after the 13 MB routes,
 # whose memory and socket teardown would then always land on it).
@@ -97,6 +99,10 @@ run_rounds() {
     done
   done
   echo
+  for c in "${cases[@]}"; do
+    set -- $c
+    echo "$1 $rounds" >>"$OUT/cases"
+  done
 }
 
 start_server
@@ -134,11 +140,11 @@ done
 rss_peak=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
 stop_server
 
-python3 - "$OUT" "$ROUNDS" "$SMALL_ROUNDS" "$rss_before" "$rss_peak" "$rss_after_throughput" <<'EOF'
+python3 - "$OUT" "$rss_before" "$rss_peak" "$rss_after_throughput" <<'EOF'
 import re, statistics, sys
 
-out, rounds, small_rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rss_before, rss_peak, rss_tp = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+out = sys.argv[1]
+rss_before, rss_peak, rss_tp = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 units = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
 
 def parse(name, rounds):
@@ -155,10 +161,9 @@ def parse(name, rounds):
     return reqs, mbs, errors
 
 rows = {}
-for name in ["dv_small", "hw_small", "dv_quiet"]:
-    rows[name] = parse(name, small_rounds)
-for name in ["dv_iter64", "hw_iter64", "dv_mem64", "hw_mem64", "dv_tiny", "dv_mem13"]:
-    rows[name] = parse(name, rounds)
+for line in open(f"{out}/cases"):
+    name, rounds = line.split()
+    rows[name] = parse(name, int(rounds))
 
 print()
 print("| route | rounds | req/s (median) | MB/s (median) | errors |")
