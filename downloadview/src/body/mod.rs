@@ -54,7 +54,12 @@ pub(crate) use blocking::{Produce, CHUNK};
 /// assert_eq!(body::to_bytes(body).await.unwrap(), "Hello world!\n");
 /// # });
 /// ```
-pub struct DownloadBody {
+pub struct DownloadBody(Box<Body>);
+
+/// The state of a [`DownloadBody`], boxed: actix-web moves a response several
+/// times between the handler and the connection, and a response whose body is
+/// one pointer moves as cheaply as one with a plain `BoxBody`.
+struct Body {
     kind: Kind,
     /// The size announced in the headers, when known.
     declared: Option<u64>,
@@ -115,58 +120,64 @@ impl DownloadBody {
             }
             Source::Stream(stream) => Kind::Stream(stream),
         };
-        DownloadBody {
+        DownloadBody::of(Body {
             kind,
             declared,
             sent: 0,
             held: None,
             finished: false,
             tracker: None,
-        }
+        })
     }
 
     /// The body of a HEAD answer: GET's size, no bytes, the source never runs.
     pub(crate) fn head(declared: Option<u64>) -> Self {
-        DownloadBody {
+        DownloadBody::of(Body {
             kind: Kind::Head,
             declared,
             sent: 0,
             held: None,
             finished: true,
             tracker: None,
-        }
+        })
     }
 
     /// No body at all (304).
     pub(crate) fn none() -> Self {
-        DownloadBody {
+        DownloadBody::of(Body {
             kind: Kind::None,
             declared: None,
             sent: 0,
             held: None,
             finished: true,
             tracker: None,
-        }
+        })
     }
 
     /// Wraps another body (error pages).
     pub(crate) fn other(body: BoxBody) -> Self {
-        DownloadBody {
+        DownloadBody::of(Body {
             kind: Kind::Other(body),
             declared: None,
             sent: 0,
             held: None,
             finished: false,
             tracker: None,
-        }
+        })
+    }
+
+    fn of(body: Body) -> Self {
+        DownloadBody(Box::new(body))
     }
 
     /// Follows this response to its end and reports it.
     pub(crate) fn track(mut self, tracker: Tracker) -> Self {
-        self.tracker = Some(tracker);
+        self.0.tracker = Some(tracker);
         self
     }
+}
 
+impl Body {
     /// Reports the outcome, once.
     fn report(&mut self, outcome: Outcome, error: Option<String>) {
         if let Some(tracker) = self.tracker.take() {
@@ -275,9 +286,7 @@ fn small_slice<T: 'static>(item: &T) -> Option<&[u8]> {
     (data.len() < blocking::MIN_CHUNK).then_some(data)
 }
 
-impl MessageBody for DownloadBody {
-    type Error = io::Error;
-
+impl Body {
     fn size(&self) -> BodySize {
         match &self.kind {
             Kind::None => BodySize::None,
@@ -289,11 +298,9 @@ impl MessageBody for DownloadBody {
         }
     }
 
-    /// Small in-memory content (one slice) is handed to actix as plain
-    /// `Bytes`: no boxing, no polling through this type.
-    /// Handing the bytes over this way completes the body: it is reported
-    /// as such when `self` is dropped here.
-    fn try_into_bytes(mut self) -> Result<Bytes, Self> {
+    /// The whole content, when it is one in-memory slice of the declared
+    /// size not yet started: the body is then complete.
+    fn take_whole(&mut self) -> Option<Bytes> {
         match &self.kind {
             Kind::Slices(bytes)
                 if bytes.len() <= CHUNK
@@ -307,14 +314,14 @@ impl MessageBody for DownloadBody {
                 // report's one clock read (at its end) serves for both.
                 self.sent = bytes.len() as u64;
                 self.finished = true;
-                Ok(bytes)
+                Some(bytes)
             }
-            _ => Err(self),
+            _ => None,
         }
     }
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
-        let this = self.get_mut();
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+        let this = self;
         if this.finished {
             return Poll::Ready(None);
         }
@@ -371,7 +378,7 @@ impl MessageBody for DownloadBody {
     }
 }
 
-impl Drop for DownloadBody {
+impl Drop for Body {
     fn drop(&mut self) {
         if self.tracker.is_some() {
             // actix never polls a body it knows to be empty: that is complete
@@ -390,9 +397,30 @@ impl Drop for DownloadBody {
     }
 }
 
+impl MessageBody for DownloadBody {
+    type Error = io::Error;
+
+    fn size(&self) -> BodySize {
+        self.0.size()
+    }
+
+    /// Small in-memory content (one slice) is handed to actix as plain
+    /// `Bytes`: no boxing, no polling through this type.
+    /// Handing the bytes over this way completes the body: it is reported
+    /// as such when `self` is dropped here.
+    fn try_into_bytes(mut self) -> Result<Bytes, Self> {
+        self.0.take_whole().ok_or(self)
+    }
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+        self.get_mut().0.poll_next(cx)
+    }
+}
+
 impl fmt::Debug for DownloadBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.kind {
+        let body = &*self.0;
+        let kind = match body.kind {
             Kind::None => "none",
             Kind::Head => "head",
             Kind::Slices(_) => "in-memory",
@@ -402,8 +430,8 @@ impl fmt::Debug for DownloadBody {
         };
         f.debug_struct("DownloadBody")
             .field("kind", &kind)
-            .field("declared", &self.declared)
-            .field("sent", &self.sent)
+            .field("declared", &body.declared)
+            .field("sent", &body.sent)
             .finish()
     }
 }
@@ -414,6 +442,19 @@ mod tests {
 
     use super::*;
     use crate::VirtualFile;
+
+    #[test]
+    fn a_download_response_is_no_larger_than_a_plain_one() {
+        // actix-web moves the response several times on its way to the
+        // connection: the body's state is boxed so that those moves are no
+        // dearer than for a hand-written handler's `HttpResponse`.
+        use std::mem::size_of;
+        assert_eq!(size_of::<DownloadBody>(), size_of::<usize>());
+        assert!(
+            size_of::<actix_web::HttpResponse<DownloadBody>>()
+                <= size_of::<actix_web::HttpResponse>()
+        );
+    }
 
     #[test]
     fn the_common_item_types_are_copied_from_where_they_are() {
