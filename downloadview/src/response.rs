@@ -74,16 +74,20 @@ pub fn respond<V: GetFile + Send + 'static>(
     // Deciding and writing the headers happen in one go, inside the panic
     // guard: the plan and the response are built where they are used, and
     // the tracker goes into the body before the response exists.
-    let answered = catch_unwind(AssertUnwindSafe(move || match plan::decide(&view, req) {
-        Ok(mut plan) => {
-            let buffering = view.buffering(req);
-            let may_be_encoded = may_be_content_coded(req, &plan);
-            let (name, size) = (plan.name.take(), plan.file.size());
-            let mut res = execute(plan, seed(name, size, hook_of(view)));
-            transport_headers(&mut res, buffering, may_be_encoded);
-            res
+    // The plan is used where it lies (a few hundred bytes: moving it, or the
+    // file out of it, would copy them).
+    let answered = catch_unwind(AssertUnwindSafe(move || {
+        match &mut plan::decide(&view, req) {
+            Ok(plan) => {
+                let buffering = view.buffering(req);
+                let may_be_encoded = may_be_content_coded(req, plan);
+                let (name, size) = (plan.name.take(), plan.file.size());
+                let mut res = execute(plan, seed(name, size, hook_of(view)));
+                transport_headers(&mut res, buffering, may_be_encoded);
+                res
+            }
+            Err(err) => error_response(err, req, seed(None, None, hook_of(view))),
         }
-        Err(err) => error_response(&err, req, seed(None, None, hook_of(view))),
     }));
     answered.unwrap_or_else(|_| {
         log::error!(
@@ -118,8 +122,9 @@ fn error_response(
     })
 }
 
-/// The response for `plan`, its body tracked for the report.
-fn execute(plan: Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
+/// The response for `plan`, its body tracked for the report. Takes the body
+/// source and the header values out of the plan.
+fn execute(plan: &mut Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
     let Plan {
         file,
         name: _,
@@ -130,6 +135,9 @@ fn execute(plan: Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
         cache_control,
         accept_ranges,
     } = plan;
+    let content_type = std::mem::replace(content_type, HeaderValue::from_static(""));
+    let reply = std::mem::replace(reply, Reply::NotModified);
+    let source = file.take_source();
 
     let etag = file.etag().map(|tag| tag.to_string());
     let last_modified = file.last_modified();
@@ -154,7 +162,7 @@ fn execute(plan: Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
         ),
         Reply::Full => (
             StatusCode::OK,
-            DownloadBody::new(file.source, size),
+            DownloadBody::new(source, size),
             Some(content_type),
             None,
         ),
@@ -166,7 +174,7 @@ fn execute(plan: Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
             });
             (
                 StatusCode::PARTIAL_CONTENT,
-                DownloadBody::single_range(file.source, range),
+                DownloadBody::single_range(source, range),
                 Some(content_type),
                 Some(format!("bytes {}-{}/{size}", range.first, range.last)),
             )
@@ -177,7 +185,7 @@ fn execute(plan: Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
             spans = layout.spans();
             (
                 StatusCode::PARTIAL_CONTENT,
-                DownloadBody::multipart(file.source, layout),
+                DownloadBody::multipart(source, layout),
                 Some(multipart_type),
                 None,
             )
@@ -189,13 +197,13 @@ fn execute(plan: Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
     // The representation headers go with a representation (200, 206, HEAD).
     if let Some(content_type) = content_type {
         headers.insert(header::CONTENT_TYPE, content_type);
-        if let Some(value) = disposition {
+        if let Some(value) = disposition.take() {
             headers.insert(header::CONTENT_DISPOSITION, value);
         }
-        if let Some(value) = encoding {
+        if let Some(value) = encoding.take() {
             headers.insert(header::CONTENT_ENCODING, value);
         }
-        if accept_ranges {
+        if *accept_ranges {
             headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
         }
     }
@@ -210,7 +218,7 @@ fn execute(plan: Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
     if let Some(time) = last_modified {
         headers.insert(header::LAST_MODIFIED, plan::http_date(time));
     }
-    if let Some(value) = cache_control {
+    if let Some(value) = cache_control.take() {
         headers.insert(header::CACHE_CONTROL, value);
     }
     res
