@@ -4,18 +4,21 @@
 //!
 //! Reports are delivered on a dedicated reporter thread, never on an actix
 //! worker: a slow or panicking hook cannot slow or break a download. Hooks run
-//! one at a time, in the order the downloads ended; a hook with slow work to do
-//! should hand it on (to a channel, a runtime, a pool). While downloads keep
+//! one at a time; the downloads of one worker thread are reported in the order
+//! they ended. A hook with slow work to do should hand it on (to a channel, a
+//! runtime, a pool). While downloads keep
 //! ending, the reporter delivers what has gathered every 20 ms; after a
 //! quiet spell it parks, and the next report wakes it at once.
 
 use std::{
     borrow::Cow,
-    cell::RefCell,
-    collections::VecDeque,
+    cell::{OnceCell, RefCell},
     fmt,
     panic::{catch_unwind, AssertUnwindSafe},
-    sync::{Condvar, Mutex, MutexGuard, OnceLock},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Condvar, Mutex, MutexGuard, OnceLock,
+    },
     thread,
     time::Duration,
 };
@@ -356,7 +359,8 @@ pub(crate) struct Job {
     pub(crate) bytes: u64,
     pub(crate) ttfb: Option<Duration>,
     pub(crate) duration: Duration,
-    /// Where the request path sits in the queue's `paths` (set by [`dispatch`]).
+    /// Where the request path sits in the `paths` of the reports holding the
+    /// job (set when it is pushed).
     pub(crate) path: (u32, u32),
     pub(crate) status: StatusCode,
     pub(crate) outcome: Outcome,
@@ -406,38 +410,164 @@ impl Job {
 const MAX_QUEUED: usize = 100_000;
 const MAX_QUEUED_PATH_BYTES: usize = 16 << 20;
 
+/// Each thread gathers the reports of the responses it ends in a small
+/// buffer of its own, and moves them to the shared queue once the buffer
+/// holds this many reports or path bytes; the reporter also collects what the
+/// buffers hold each time it takes the queue.
+///
+/// A worker then queues a report with a lock nobody else holds (but the
+/// reporter, once per batch) and a push into memory it has just used. Pushing
+/// each report into the shared queue instead cost the worker several times
+/// as much on a busy server (measured in `bench/`): the lock's release waited
+/// for the report's stores into queue memory gone cold since the reporter
+/// last emptied it.
+const STAGED: usize = 64;
+const STAGED_PATH_BYTES: usize = 4096;
+
 /// While awake, the reporter takes the queued reports once per this
-/// interval (and sleeps in between), and it parks after finding the queue
-/// empty [`IDLE_POLLS`] times in a row. While it is awake, queueing a report
-/// costs the worker a lock and a push, no wake-up.
+/// interval (and sleeps in between), and it parks after finding nothing to
+/// deliver [`IDLE_POLLS`] times in a row.
 ///
 /// Each wake-up of the reporter costs the process more than the reports it
 /// then delivers (measured in `bench/`: at 160,000 downloads a second on one
 /// core, a 5 ms cadence served 2 % fewer than 20 ms; 50 ms was no better).
 /// On a multi-core machine it keeps the reporter from taking reports one at a
-/// time, its lock and queue bouncing between cores. 20 ms is also well under
-/// what a log reader or a metrics scrape can tell.
+/// time, its locks bouncing between cores. 20 ms is also well under what a
+/// log reader or a metrics scrape can tell.
 const BATCH_EVERY: Duration = Duration::from_millis(20);
 const IDLE_POLLS: u32 = 2;
 
+/// Most jobs (about 2 MB), and path bytes, whose storage the reporter keeps
+/// between batches: a batch is 20 ms of downloads.
+const KEEP_CAPACITY: usize = 16_384;
+const KEEP_PATH_BYTES: usize = 1 << 20;
+
 struct Reporter {
-    state: Mutex<Queue>,
+    queue: Mutex<Queue>,
+    /// The buffer of every thread that has ended a response, for the reporter
+    /// to collect; a buffer whose thread has exited is collected once more
+    /// and forgotten.
+    stages: Mutex<Vec<Arc<Mutex<Reports>>>>,
+    /// Set by the reporter before its last look for reports ahead of parking;
+    /// whoever clears it wakes the reporter.
+    parked: AtomicBool,
     ready: Condvar,
 }
 
 struct Queue {
-    jobs: VecDeque<Job>,
-    /// The request paths of `jobs`, one after the other.
-    paths: String,
-    parked: bool,
+    reports: Reports,
     dropped: u64,
 }
 
+/// Reports, with their request paths one after the other in `paths`.
+#[derive(Default)]
+struct Reports {
+    jobs: Vec<Job>,
+    paths: String,
+}
+
+impl Reports {
+    fn push(&mut self, mut job: Job, path: &str) {
+        let start = self.paths.len();
+        self.paths.push_str(path);
+        // Both at most MAX_QUEUED_PATH_BYTES plus STAGED_PATH_BYTES.
+        job.path = (start as u32, self.paths.len() as u32);
+        self.jobs.push(job);
+    }
+
+    /// Moves the reports of `other` after those of `self`; `other` keeps its
+    /// storage.
+    fn append(&mut self, other: &mut Reports) {
+        let base = self.paths.len() as u32;
+        self.paths.push_str(&other.paths);
+        other.paths.clear();
+        self.jobs.extend(other.jobs.drain(..).map(|mut job| {
+            job.path = (job.path.0 + base, job.path.1 + base);
+            job
+        }));
+    }
+}
+
+/// Locks `mutex`, poisoned or not: reports are delivered outside every lock,
+/// so a poisoned lock only means a panic between two plain pushes, and what
+/// it guards is still consistent.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl Reporter {
-    fn lock(&self) -> MutexGuard<'_, Queue> {
-        // Jobs run outside the lock, so a poisoned lock only means a panic
-        // between two plain pushes/pops: the queue is still consistent.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    /// A new buffer for the calling thread.
+    fn register(&self) -> Arc<Mutex<Reports>> {
+        let stage = Arc::new(Mutex::new(Reports {
+            jobs: Vec::with_capacity(STAGED),
+            paths: String::with_capacity(STAGED_PATH_BYTES / 4),
+        }));
+        lock(&self.stages).push(Arc::clone(&stage));
+        stage
+    }
+
+    /// Moves `reports` to the shared queue; when the queue is full, they are
+    /// turned away and returned, for the caller to drop once it holds no
+    /// lock (a job holds a view, whose `Drop` is the user's code).
+    #[must_use]
+    fn enqueue(&self, reports: &mut Reports) -> Option<Reports> {
+        let mut queue = lock(&self.queue);
+        let queued = &queue.reports;
+        if queued.jobs.len() + reports.jobs.len() <= MAX_QUEUED
+            && queued.paths.len() + reports.paths.len() <= MAX_QUEUED_PATH_BYTES
+        {
+            queue.reports.append(reports);
+            return None;
+        }
+        drop(queue);
+        self.turn_away(reports.jobs.len());
+        Some(std::mem::take(reports))
+    }
+
+    /// Counts `n` reports dropped, with a warning each time the count
+    /// reaches another power of two.
+    fn turn_away(&self, n: usize) {
+        let mut queue = lock(&self.queue);
+        let before = queue.dropped;
+        queue.dropped += n as u64;
+        let dropped = queue.dropped;
+        drop(queue);
+        if before.leading_zeros() != dropped.leading_zeros() {
+            log::warn!(
+                "downloadview: {dropped} download reports dropped: the on_download hook cannot keep up"
+            );
+        }
+    }
+
+    /// Wakes the reporter if it has parked.
+    fn wake(&self) {
+        if self.parked.swap(false, Ordering::SeqCst) {
+            // Taken and released so that the reporter is either about to see
+            // `parked` cleared or already waiting for this notification.
+            drop(lock(&self.queue));
+            self.ready.notify_one();
+        }
+    }
+
+    /// Moves every report waiting, in the queue or in a thread's buffer, to
+    /// the end of `batch`.
+    fn collect(&self, batch: &mut Reports) {
+        {
+            let mut queue = lock(&self.queue);
+            if batch.jobs.is_empty() {
+                // The two take turns: the workers fill one while the reporter
+                // empties the other, so no memory moves between threads.
+                std::mem::swap(&mut queue.reports, batch);
+            } else {
+                batch.append(&mut queue.reports);
+            }
+        }
+        lock(&self.stages).retain(|stage| {
+            batch.append(&mut lock(stage));
+            // The other reference is the thread's own: without it the thread
+            // is gone, and its buffer has just been emptied for the last time.
+            Arc::strong_count(stage) > 1
+        });
     }
 }
 
@@ -445,12 +575,12 @@ fn reporter() -> &'static Reporter {
     static REPORTER: OnceLock<&'static Reporter> = OnceLock::new();
     REPORTER.get_or_init(|| {
         let reporter: &'static Reporter = Box::leak(Box::new(Reporter {
-            state: Mutex::new(Queue {
-                jobs: VecDeque::new(),
-                paths: String::new(),
-                parked: false,
+            queue: Mutex::new(Queue {
+                reports: Reports::default(),
                 dropped: 0,
             }),
+            stages: Mutex::new(Vec::new()),
+            parked: AtomicBool::new(false),
             ready: Condvar::new(),
         }));
         let spawned = thread::Builder::new()
@@ -465,69 +595,70 @@ fn reporter() -> &'static Reporter {
 
 /// Queues the report of a request to `path` for the reporter thread. Never
 /// blocks on the hook.
-pub(crate) fn dispatch(mut job: Job, path: &str) {
-    let reporter = reporter();
-    // Declared after `job`, so dropped first: a job turned away below (and
-    // the view in its hook) is dropped after the lock is released.
-    let mut queue = reporter.lock();
-    let start = queue.paths.len();
-    let end = start + path.len();
-    if queue.jobs.len() >= MAX_QUEUED || end > MAX_QUEUED_PATH_BYTES {
-        queue.dropped += 1;
-        if queue.dropped.is_power_of_two() {
-            log::warn!(
-                "downloadview: {} download reports dropped: the on_download hook cannot keep up",
-                queue.dropped
-            );
-        }
-        return;
+pub(crate) fn dispatch(job: Job, path: &str) {
+    thread_local! {
+        static STAGE: OnceCell<Arc<Mutex<Reports>>> = const { OnceCell::new() };
     }
-    queue.paths.push_str(path);
-    // Both at most MAX_QUEUED_PATH_BYTES.
-    job.path = (start as u32, end as u32);
-    queue.jobs.push_back(job);
-    if queue.parked {
-        queue.parked = false;
-        drop(queue);
-        reporter.ready.notify_one();
+    let reporter = reporter();
+    if path.len() > MAX_QUEUED_PATH_BYTES {
+        reporter.turn_away(1);
+        return; // `job` is dropped here, under no lock
+    }
+    let mut job = Some(job);
+    let mut turned_away = None;
+    // Fails only while this thread exits, its buffer gone.
+    let _ = STAGE.try_with(|stage| {
+        let stage = stage.get_or_init(|| reporter.register());
+        let mut staged = lock(stage);
+        if let Some(job) = job.take() {
+            staged.push(job, path);
+        }
+        if staged.jobs.len() >= STAGED || staged.paths.len() >= STAGED_PATH_BYTES {
+            turned_away = reporter.enqueue(&mut staged);
+            staged.paths.shrink_to(STAGED_PATH_BYTES);
+        }
+    });
+    if let Some(job) = job {
+        let mut one = Reports::default();
+        one.push(job, path);
+        turned_away = reporter.enqueue(&mut one);
+    }
+    drop(turned_away);
+    if reporter.parked.load(Ordering::SeqCst) {
+        reporter.wake();
     }
 }
 
-/// Most jobs (about 2 MB), and path bytes, whose storage the reporter keeps
-/// between batches: a batch is 20 ms of downloads.
-const KEEP_CAPACITY: usize = 16_384;
-const KEEP_PATH_BYTES: usize = 1 << 20;
-
 fn run(reporter: &'static Reporter) {
     let mut idle = 0;
-    // The two queues take turns: the workers fill one while the reporter
-    // empties the other, so that in a steady state queueing a report
-    // allocates nothing, and no memory moves between threads.
-    let mut batch: VecDeque<Job> = VecDeque::new();
-    let mut paths = String::new();
+    let mut batch = Reports::default();
     loop {
-        {
-            let mut queue = reporter.lock();
-            if queue.jobs.is_empty() {
-                if idle < IDLE_POLLS {
-                    idle += 1;
-                    drop(queue);
-                    thread::sleep(BATCH_EVERY);
-                    continue;
-                }
-                queue.parked = true;
-                while queue.parked {
+        reporter.collect(&mut batch);
+        if batch.jobs.is_empty() {
+            if idle < IDLE_POLLS {
+                idle += 1;
+                thread::sleep(BATCH_EVERY);
+                continue;
+            }
+            // A report queued from here on finds `parked` set and wakes the
+            // reporter; one queued before is found by this last look.
+            reporter.parked.store(true, Ordering::SeqCst);
+            reporter.collect(&mut batch);
+            if batch.jobs.is_empty() {
+                let mut queue = lock(&reporter.queue);
+                while reporter.parked.load(Ordering::SeqCst) {
                     queue = reporter
                         .ready
                         .wait(queue)
                         .unwrap_or_else(|p| p.into_inner());
                 }
+                continue;
             }
-            std::mem::swap(&mut queue.jobs, &mut batch);
-            std::mem::swap(&mut queue.paths, &mut paths);
+            reporter.parked.store(false, Ordering::SeqCst);
         }
         idle = 0;
-        for job in batch.drain(..) {
+        let Reports { jobs, paths } = &mut batch;
+        for job in jobs.drain(..) {
             let path = paths
                 .get(job.path.0 as usize..job.path.1 as usize)
                 .unwrap_or_default();
@@ -539,7 +670,7 @@ fn run(reporter: &'static Reporter) {
                 log::error!("downloadview: an on_download hook panicked; the report is lost, serving goes on");
             }
         }
-        batch.shrink_to(KEEP_CAPACITY);
+        jobs.shrink_to(KEEP_CAPACITY);
         paths.clear();
         paths.shrink_to(KEEP_PATH_BYTES);
         // Let the next batch gather (see BATCH_EVERY).
@@ -724,6 +855,27 @@ mod tests {
         // Dropped on the spot: the hook (and the sender it holds) is gone
         // without having run.
         assert_eq!(rx.try_recv(), Err(mpsc::TryRecvError::Disconnected));
+    }
+
+    #[test]
+    fn a_threads_reports_arrive_in_order_even_after_it_exits() {
+        // More than fill its buffer twice: two moves to the shared queue,
+        // and three reports left in the buffer of a thread that has exited.
+        let n = STAGED * 2 + 3;
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            for i in 0..n {
+                let tx = tx.clone();
+                let hook = move |r: &DownloadReport| tx.send((i, r.path().to_owned())).unwrap();
+                dispatch(job(Box::new(hook)), &format!("/t/{i}"));
+            }
+        })
+        .join()
+        .unwrap();
+        for i in 0..n {
+            let got = rx.recv_timeout(Duration::from_secs(5));
+            assert_eq!(got, Ok((i, format!("/t/{i}"))));
+        }
     }
 
     #[test]
