@@ -9,6 +9,8 @@ use std::cell::RefCell;
 
 use actix_web::http::header::HeaderValue;
 
+use crate::memo::Memo;
+
 /// The `Content-Type` value for a response.
 ///
 /// `file_type` is the file's `content_type` (used verbatim), `mimetype` the
@@ -28,28 +30,29 @@ pub(crate) fn content_type(
     // worker thread keeps the last answer (no guess, no formatting, no
     // allocation when the inputs repeat).
     thread_local! {
-        static LAST: RefCell<Option<Memo>> = const { RefCell::new(None) };
+        static LAST: RefCell<Option<Memo<Inputs>>> = const { RefCell::new(None) };
     }
     LAST.with(|last| {
         let mut last = last.borrow_mut();
-        if let Some((m, n, c, value)) = &*last {
+        if let Some(memo) = &mut *last {
+            let (m, n, c) = memo.key();
             if m.as_deref() == mimetype && n.as_deref() == name && c == charset {
-                return value.clone();
+                return memo.serve();
             }
         }
         let value = guess(mimetype, name, charset);
-        *last = Some((
+        let inputs = (
             mimetype.map(str::to_owned),
             name.map(str::to_owned),
             charset.to_owned(),
-            value.clone(),
-        ));
+        );
+        *last = Some(Memo::new(inputs, value.clone()));
         value
     })
 }
 
-/// The last inputs of [`content_type`] (mimetype, name, charset) and its answer.
-type Memo = (Option<String>, Option<String>, String, HeaderValue);
+/// The inputs of [`content_type`] that its memo compares: mimetype, name, charset.
+type Inputs = (Option<String>, Option<String>, String);
 
 /// The view's `mimetype`, else a guess from the name, with the charset rule.
 fn guess(mimetype: Option<&str>, name: Option<&str>, charset: &str) -> HeaderValue {

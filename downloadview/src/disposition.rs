@@ -10,6 +10,8 @@ use actix_web::http::header::HeaderValue;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use unicode_normalization::UnicodeNormalization;
 
+use crate::memo::Memo;
+
 /// Bytes of the name that stay as they are in `filename*`: ASCII letters,
 /// digits and `_ . - ~` (RFC 8187 `attr-char`, restricted to the safest set).
 const FILENAME_STAR: &AsciiSet = &NON_ALPHANUMERIC
@@ -52,17 +54,18 @@ pub fn content_disposition(name: Option<&str>, attachment: bool) -> Option<Heade
     // keeps the last answer (no normalisation, no encoding, no allocation
     // when the name repeats).
     thread_local! {
-        static LAST: RefCell<Option<(String, bool, HeaderValue)>> = const { RefCell::new(None) };
+        static LAST: RefCell<Option<Memo<(String, bool)>>> = const { RefCell::new(None) };
     }
     LAST.with(|last| {
         let mut last = last.borrow_mut();
-        if let Some((n, a, value)) = &*last {
+        if let Some(memo) = &mut *last {
+            let (n, a) = memo.key();
             if n == name && *a == attachment {
-                return Some(value.clone());
+                return Some(memo.serve());
             }
         }
         let value = encode(kind, name);
-        *last = Some((name.to_owned(), attachment, value.clone()));
+        *last = Some(Memo::new((name.to_owned(), attachment), value.clone()));
         Some(value)
     })
 }
