@@ -380,12 +380,12 @@ impl VirtualFile {
         self
     }
 
-    /// The file's own name as stored (static names stay borrowed).
     /// The body source, leaving an empty one in its place.
     pub(crate) fn take_source(&mut self) -> Source {
         std::mem::replace(&mut self.source, Source::Bytes(Bytes::new()))
     }
 
+    /// The file's own name as stored (static names stay borrowed).
     pub(crate) fn name_cow(&self) -> Option<&Cow<'static, str>> {
         self.name.as_ref()
     }
