@@ -321,20 +321,19 @@ impl Body {
     }
 
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
-        let this = self;
-        if this.finished {
+        if self.finished {
             return Poll::Ready(None);
         }
         loop {
-            return match this.poll_source(cx) {
+            return match self.poll_source(cx) {
                 Poll::Ready(Some(Ok(chunk))) => {
                     if chunk.is_empty() {
                         continue;
                     }
-                    let total = this.sent + chunk.len() as u64;
-                    match this.declared {
-                        Some(declared) if total > declared || this.held.is_some() => {
-                            this.fail(io::Error::other(format!(
+                    let total = self.sent + chunk.len() as u64;
+                    match self.declared {
+                        Some(declared) if total > declared || self.held.is_some() => {
+                            self.fail(io::Error::other(format!(
                                 "the source yielded more than its declared size of {declared} bytes"
                             )))
                         }
@@ -343,35 +342,35 @@ impl Body {
                         // were it sent first, a source yielding *more* would
                         // look like a complete response to the client.
                         Some(declared) if total == declared => {
-                            this.held = Some(chunk);
+                            self.held = Some(chunk);
                             continue;
                         }
-                        _ => this.hand_over(chunk),
+                        _ => self.hand_over(chunk),
                     }
                 }
                 Poll::Ready(None) => {
                     // Drop the source now (its `Drop` runs, a producer's
                     // thread is released), not when actix drops the body.
-                    this.kind = Kind::None;
-                    if let Some(chunk) = this.held.take() {
-                        return this.hand_over(chunk);
+                    self.kind = Kind::None;
+                    if let Some(chunk) = self.held.take() {
+                        return self.hand_over(chunk);
                     }
-                    match this.declared {
-                        Some(declared) if this.sent < declared => this.fail(io::Error::new(
+                    match self.declared {
+                        Some(declared) if self.sent < declared => self.fail(io::Error::new(
                             io::ErrorKind::UnexpectedEof,
                             format!(
                                 "the source ended after {} of its declared {declared} bytes",
-                                this.sent
+                                self.sent
                             ),
                         )),
                         _ => {
-                            this.finished = true;
-                            this.report(Outcome::Completed, None);
+                            self.finished = true;
+                            self.report(Outcome::Completed, None);
                             Poll::Ready(None)
                         }
                     }
                 }
-                Poll::Ready(Some(Err(err))) => this.fail(err),
+                Poll::Ready(Some(Err(err))) => self.fail(err),
                 Poll::Pending => Poll::Pending,
             };
         }
