@@ -6,9 +6,9 @@
 //! worker: a slow or panicking hook cannot slow or break a download. Hooks run
 //! one at a time; the downloads of one worker thread are reported in the order
 //! they ended. A hook with slow work to do should hand it on (to a channel, a
-//! runtime, a pool). While downloads keep
-//! ending, the reporter delivers what has gathered every 20 ms; after a
-//! quiet spell it parks, and the next report wakes it at once.
+//! runtime, a pool). While downloads keep ending, the reporter delivers what
+//! has gathered every 20 ms; after a quiet spell it parks, and the next report
+//! wakes it at once.
 
 use std::{
     borrow::Cow,
@@ -459,6 +459,21 @@ struct Queue {
     dropped: u64,
 }
 
+impl Queue {
+    /// Counts `n` reports dropped, with a warning each time the count
+    /// reaches another power of two.
+    fn turn_away(&mut self, n: usize) {
+        let before = self.dropped;
+        self.dropped += n as u64;
+        if before.leading_zeros() != self.dropped.leading_zeros() {
+            log::warn!(
+                "downloadview: {} download reports dropped: the on_download hook cannot keep up",
+                self.dropped
+            );
+        }
+    }
+}
+
 /// Reports, with their request paths one after the other in `paths`.
 #[derive(Default)]
 struct Reports {
@@ -519,24 +534,8 @@ impl Reporter {
             queue.reports.append(reports);
             return None;
         }
-        drop(queue);
-        self.turn_away(reports.jobs.len());
+        queue.turn_away(reports.jobs.len());
         Some(std::mem::take(reports))
-    }
-
-    /// Counts `n` reports dropped, with a warning each time the count
-    /// reaches another power of two.
-    fn turn_away(&self, n: usize) {
-        let mut queue = lock(&self.queue);
-        let before = queue.dropped;
-        queue.dropped += n as u64;
-        let dropped = queue.dropped;
-        drop(queue);
-        if before.leading_zeros() != dropped.leading_zeros() {
-            log::warn!(
-                "downloadview: {dropped} download reports dropped: the on_download hook cannot keep up"
-            );
-        }
     }
 
     /// Wakes the reporter if it has parked.
@@ -601,7 +600,7 @@ pub(crate) fn dispatch(job: Job, path: &str) {
     }
     let reporter = reporter();
     if path.len() > MAX_QUEUED_PATH_BYTES {
-        reporter.turn_away(1);
+        lock(&reporter.queue).turn_away(1);
         return; // `job` is dropped here, under no lock
     }
     let mut job = Some(job);
