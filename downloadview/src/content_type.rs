@@ -33,21 +33,18 @@ pub(crate) fn content_type(
         static LAST: RefCell<Option<Memo<Inputs>>> = const { RefCell::new(None) };
     }
     LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if let Some(memo) = &mut *last {
-            let (m, n, c) = memo.key();
-            if m.as_deref() == mimetype && n.as_deref() == name && c == charset {
-                return memo.serve();
-            }
-        }
-        let value = guess(mimetype, name, charset);
-        let inputs = (
-            mimetype.map(str::to_owned),
-            name.map(str::to_owned),
-            charset.to_owned(),
-        );
-        *last = Some(Memo::new(inputs, value.clone()));
-        value
+        Memo::recall(
+            &mut last.borrow_mut(),
+            |(m, n, c)| m.as_deref() == mimetype && n.as_deref() == name && c == charset,
+            || {
+                let inputs = (
+                    mimetype.map(str::to_owned),
+                    name.map(str::to_owned),
+                    charset.to_owned(),
+                );
+                (inputs, guess(mimetype, name, charset))
+            },
+        )
     })
 }
 

@@ -56,18 +56,14 @@ pub fn content_disposition(name: Option<&str>, attachment: bool) -> Option<Heade
     thread_local! {
         static LAST: RefCell<Option<Memo<(String, bool)>>> = const { RefCell::new(None) };
     }
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if let Some(memo) = &mut *last {
-            let (n, a) = memo.key();
-            if n == name && *a == attachment {
-                return Some(memo.serve());
-            }
-        }
-        let value = encode(kind, name);
-        *last = Some(Memo::new((name.to_owned(), attachment), value.clone()));
-        Some(value)
-    })
+    let value = LAST.with(|last| {
+        Memo::recall(
+            &mut last.borrow_mut(),
+            |(n, a)| n == name && *a == attachment,
+            || ((name.to_owned(), attachment), encode(kind, name)),
+        )
+    });
+    Some(value)
 }
 
 /// `kind; filename="…"[; filename*=UTF-8''…]` for a non-empty name.

@@ -28,7 +28,25 @@ pub(crate) struct Memo<K> {
 const REPEATS: u8 = 8;
 
 impl<K> Memo<K> {
-    pub(crate) fn new(key: K, value: HeaderValue) -> Self {
+    /// The answer remembered in `last` when `same` says it was computed from
+    /// the same inputs; else the inputs and answer `make` gives, remembered
+    /// in its place.
+    pub(crate) fn recall(
+        last: &mut Option<Memo<K>>,
+        same: impl FnOnce(&K) -> bool,
+        make: impl FnOnce() -> (K, HeaderValue),
+    ) -> HeaderValue {
+        if let Some(memo) = last {
+            if same(&memo.key) {
+                return memo.serve();
+            }
+        }
+        let (key, value) = make();
+        *last = Some(Memo::new(key, value.clone()));
+        value
+    }
+
+    fn new(key: K, value: HeaderValue) -> Self {
         Memo {
             key,
             value,
@@ -36,13 +54,8 @@ impl<K> Memo<K> {
         }
     }
 
-    /// The inputs of the remembered answer.
-    pub(crate) fn key(&self) -> &K {
-        &self.key
-    }
-
     /// The remembered value, made lasting once it keeps being served.
-    pub(crate) fn serve(&mut self) -> HeaderValue {
+    fn serve(&mut self) -> HeaderValue {
         if self.served < REPEATS {
             self.served += 1;
             if self.served == REPEATS {
