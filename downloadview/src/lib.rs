@@ -465,6 +465,7 @@ mod response;
 mod route;
 pub mod test;
 mod view;
+mod zip;
 
 #[doc(hidden)]
 pub mod __private;
