@@ -1,0 +1,573 @@
+//! The layout's promises checked against the bytes the assembler produces:
+//! the size is exact, the segments tile the archive where the layout says,
+//! and any set of ranges is exactly the slices of the whole archive.
+
+use std::{
+    sync::OnceLock,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use proptest::prelude::*;
+
+use super::{records::Limits, *};
+use crate::range::ByteRange;
+
+/// The period of the test content.
+const PERIOD: usize = 251;
+
+/// `PERIOD * 4096` bytes of a pattern of period `PERIOD`: any stretch of an
+/// entry's content is one slice of it.
+fn pattern() -> &'static [u8] {
+    static PATTERN: OnceLock<Vec<u8>> = OnceLock::new();
+    PATTERN.get_or_init(|| {
+        (0..PERIOD * 4096)
+            .map(|k| (k * 31 % PERIOD) as u8)
+            .collect()
+    })
+}
+
+/// The largest chunk [`content`] gives.
+pub(super) const MAX_CHUNK: usize = PERIOD * 4095;
+
+/// Bytes `at..at + len` of entry `index`'s content (`len <= MAX_CHUNK`):
+/// the pattern, shifted per entry so that entries differ.
+pub(super) fn content(index: usize, at: u64, len: usize) -> &'static [u8] {
+    let start = ((at + 7 * index as u64) % PERIOD as u64) as usize;
+    &pattern()[start..start + len]
+}
+
+/// An entry of a test archive: what the layout is told, and what its
+/// source really gives.
+#[derive(Debug, Clone)]
+pub(super) struct TestEntry {
+    pub(super) name: String,
+    pub(super) declared: Option<u64>,
+    pub(super) actual: u64,
+    pub(super) mtime: Option<SystemTime>,
+}
+
+impl TestEntry {
+    pub(super) fn new(name: &str, size: u64) -> TestEntry {
+        TestEntry {
+            name: name.to_owned(),
+            declared: Some(size),
+            actual: size,
+            mtime: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
+        }
+    }
+
+    pub(super) fn unknown_size(mut self) -> TestEntry {
+        self.declared = None;
+        self
+    }
+
+    pub(super) fn meta(&self) -> EntryMeta {
+        EntryMeta {
+            name: self.name.clone(),
+            size: self.declared,
+            mtime: self.mtime,
+        }
+    }
+
+    /// The entry's whole content (small entries only).
+    pub(super) fn bytes(&self, index: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        while (out.len() as u64) < self.actual {
+            let n = (self.actual - out.len() as u64).min(MAX_CHUNK as u64) as usize;
+            out.extend_from_slice(content(index, out.len() as u64, n));
+        }
+        out
+    }
+
+    /// The CRC-32 of the content, without hashing every byte: the content is
+    /// a repetition of one chunk, whose CRCs combine.
+    pub(super) fn crc(&self, index: usize) -> u32 {
+        let chunk = MAX_CHUNK - MAX_CHUNK % PERIOD;
+        let mut whole = crc32fast::Hasher::new();
+        let mut left = self.actual;
+        if left >= chunk as u64 {
+            // Every chunk starts at the same phase of the pattern.
+            let mut one = crc32fast::Hasher::new();
+            one.update(content(index, 0, chunk));
+            while left >= chunk as u64 {
+                whole.combine(&one);
+                left -= chunk as u64;
+            }
+        }
+        whole.update(content(index, 0, left as usize));
+        whole.finalize()
+    }
+}
+
+pub(super) fn layout_of(entries: &[TestEntry], limits: Limits) -> Result<Layout, ZipError> {
+    Layout::plan_with(entries.iter().map(TestEntry::meta), Method::Stored, limits)
+}
+
+/// Runs `zipper` to the end: each entry's content in chunks of `chunk`
+/// bytes (cycling through `chunk` when it has several sizes), every piece
+/// to `sink(part, bytes)`. Stops early once no more bytes are wanted when
+/// `stop_early`.
+pub(super) fn drive(
+    zipper: &mut Zipper,
+    entries: &[TestEntry],
+    chunk: &[usize],
+    stop_early: bool,
+    sink: &mut dyn FnMut(usize, &[u8]),
+) -> Result<(), ZipError> {
+    fn flush(out: &mut Vec<Piece>, fed: &[u8], sink: &mut dyn FnMut(usize, &[u8])) {
+        for piece in out.drain(..) {
+            match piece.bytes {
+                PieceBytes::Fed(range) => sink(piece.part, &fed[range]),
+                PieceBytes::Made(bytes) => sink(piece.part, &bytes),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut sizes = chunk.iter().copied().cycle();
+    loop {
+        let step = zipper.advance(&mut out)?;
+        flush(&mut out, &[], sink);
+        if stop_early && !zipper.wants_more() {
+            return Ok(());
+        }
+        match step {
+            Step::Entry(index) => {
+                let entry = &entries[index];
+                assert_eq!(
+                    zipper.layout().entry(index),
+                    Some((entry.name.as_str(), entry.declared))
+                );
+                let mut at = 0;
+                while at < entry.actual {
+                    let want = sizes.next().unwrap_or(MAX_CHUNK).clamp(1, MAX_CHUNK) as u64;
+                    let n = want.min(entry.actual - at) as usize;
+                    let data = content(index, at, n);
+                    zipper.feed(data, &mut out)?;
+                    flush(&mut out, data, sink);
+                    at += n as u64;
+                }
+            }
+            Step::Directory => {}
+            Step::Done => return Ok(()),
+        }
+    }
+}
+
+/// The whole archive, in memory.
+pub(super) fn archive(
+    layout: Layout,
+    entries: &[TestEntry],
+    chunk: &[usize],
+) -> Result<Vec<u8>, ZipError> {
+    let mut zipper = Zipper::new(layout);
+    let mut bytes = Vec::new();
+    drive(&mut zipper, entries, chunk, false, &mut |part, b| {
+        assert_eq!(part, 0);
+        bytes.extend_from_slice(b);
+    })?;
+    Ok(bytes)
+}
+
+fn small() -> Limits {
+    Limits {
+        wide: 40,
+        entries: 3,
+    }
+}
+
+#[test]
+fn segments_tile_the_archive() {
+    let entries = [
+        TestEntry::new("a.txt", 12),
+        TestEntry::new("empty", 0),
+        TestEntry::new("dir/b.bin", 3000),
+        TestEntry::new("été.txt", 5),
+    ];
+    for limits in [Limits::ZIP, small()] {
+        let layout = layout_of(&entries, limits).unwrap();
+        let bytes = archive(layout.clone(), &entries, &[7, 100, 1]).unwrap();
+        assert_eq!(layout.size(), Some(bytes.len() as u64));
+        let mut expected_offset = 0;
+        let mut written = Vec::new();
+        let segments: &[Placed] = layout.segments();
+        for placed in segments {
+            let (Some(offset), Some(len)) = (placed.offset, placed.len) else {
+                panic!("every place is known: {placed:?}");
+            };
+            assert_eq!(offset, expected_offset);
+            let here = &bytes[offset as usize..(offset + len) as usize];
+            match &placed.segment {
+                Segment::Fixed(fixed) => {
+                    assert_eq!(&fixed[..], here);
+                    assert_eq!(&here[..4], b"PK\x03\x04");
+                }
+                Segment::Data { entry } => assert_eq!(here, entries[*entry].bytes(*entry)),
+                Segment::Descriptor { entry } => {
+                    let e = &entries[*entry];
+                    let crc = e.crc(*entry);
+                    let d = layout.descriptor(*entry, crc, e.actual, e.actual).unwrap();
+                    assert_eq!(&d[..], here);
+                    written.push(Written {
+                        crc,
+                        compressed: e.actual,
+                        uncompressed: e.actual,
+                        offset: layout.segments()[3 * entry].offset.unwrap(),
+                    });
+                }
+                Segment::Directory => {
+                    assert_eq!(&layout.directory(&written).unwrap()[..], here);
+                    assert_eq!(offset + len, bytes.len() as u64);
+                }
+            }
+            expected_offset += len;
+        }
+    }
+}
+
+#[test]
+fn the_size_is_known_only_when_every_entry_is() {
+    let entries = [
+        TestEntry::new("a", 3),
+        TestEntry::new("b", 4).unknown_size(),
+        TestEntry::new("c", 5),
+    ];
+    let layout = layout_of(&entries, Limits::ZIP).unwrap();
+    assert_eq!(layout.size(), None);
+    let places: Vec<(Option<u64>, Option<u64>)> = layout
+        .segments()
+        .iter()
+        .map(|p| (p.offset, p.len))
+        .collect();
+    let known_header = Some(30 + 1);
+    let zip64_header = Some(30 + 1 + 20);
+    assert_eq!(
+        places,
+        [
+            (Some(0), known_header),
+            (Some(31), Some(3)),
+            (Some(34), Some(16)),
+            (Some(50), zip64_header),
+            (Some(101), None),
+            (None, Some(24)),
+            (None, known_header),
+            (None, Some(5)),
+            (None, Some(16)),
+            (None, None),
+        ]
+    );
+    // Still produced, and what the layout left open follows the real sizes.
+    let bytes = archive(layout.clone(), &entries, &[2]).unwrap();
+    assert_eq!(&bytes[bytes.len() - 22..bytes.len() - 18], b"PK\x05\x06");
+    assert!(matches!(
+        Zipper::with_ranges(layout.clone(), &[ByteRange { first: 0, last: 0 }]),
+        Err(ZipError::UnknownSize)
+    ));
+    assert!(matches!(
+        layout.overlapping(0, 0),
+        Err(ZipError::UnknownSize)
+    ));
+}
+
+#[test]
+fn sizes_of_a_100_gib_archive_without_a_byte() {
+    // Ten 10 GiB entries: the sum by hand, from the records' definitions.
+    const GIB: u64 = 1 << 30;
+    let entries: Vec<EntryMeta> = (0..10)
+        .map(|i| EntryMeta {
+            name: format!("part-{i}.bin"),
+            size: Some(10 * GIB),
+            mtime: None,
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let layout = Layout::plan(entries, Method::Stored).unwrap();
+    assert!(started.elapsed() < Duration::from_millis(100));
+    let name = "part-0.bin".len() as u64;
+    // Local header with the ZIP64 extra, data, 24-byte descriptor.
+    let entry = 30 + name + 20 + 10 * GIB + 24;
+    // Central headers: the ZIP64 field holds both sizes, and the offset for
+    // every entry but the first (at 0).
+    let central = 10 * (46 + name + 4 + 16) + 9 * 8;
+    let end = 56 + 20 + 22;
+    assert_eq!(layout.size(), Some(10 * entry + central + end));
+}
+
+#[test]
+fn sizes_that_add_up_past_u64_are_refused() {
+    let huge = |name: &str| EntryMeta {
+        name: name.into(),
+        size: Some(u64::MAX / 2),
+        mtime: None,
+    };
+    assert_eq!(
+        Layout::plan([huge("a"), huge("b")], Method::Stored),
+        Err(ZipError::TooLarge)
+    );
+    assert_eq!(
+        Layout::plan([huge("a")], Method::Stored).map(|l| l.size().is_some()),
+        Ok(true)
+    );
+}
+
+#[test]
+fn bad_names_are_refused_when_planning() {
+    let err = layout_of(
+        &[TestEntry::new("ok", 1), TestEntry::new("../x", 1)],
+        Limits::ZIP,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"archive entry 1 ("../x"): a ".." component would unpack outside the archive's folder"#
+    );
+}
+
+#[test]
+fn a_source_that_gives_more_or_less_is_an_error() {
+    let declared = [TestEntry::new("a", 3), TestEntry::new("b", 5)];
+    let layout = layout_of(&declared, Limits::ZIP).unwrap();
+
+    let mut more = declared.clone();
+    more[1].actual = 6;
+    let err = archive(layout.clone(), &more, &[4]).unwrap_err();
+    assert_eq!(
+        err,
+        ZipError::SizeMismatch {
+            index: 1,
+            name: "b".into(),
+            declared: 5,
+            produced: 6,
+            more: true
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        r#"archive entry 1 ("b"): declared 5 bytes, but its source gave at least 6"#
+    );
+
+    let mut less = declared.clone();
+    less[0].actual = 2;
+    let err = archive(layout.clone(), &less, &[4]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"archive entry 0 ("a"): declared 3 bytes, but its source gave 2"#
+    );
+
+    // After an error, nothing more comes out.
+    let mut zipper = Zipper::new(layout);
+    let mut out = Vec::new();
+    assert_eq!(zipper.advance(&mut out), Ok(Step::Entry(0)));
+    assert!(zipper.feed(b"abcd", &mut out).is_err());
+    out.clear();
+    assert!(matches!(
+        zipper.advance(&mut out),
+        Err(ZipError::Sequence(_))
+    ));
+    assert!(matches!(
+        zipper.feed(b"a", &mut out),
+        Err(ZipError::Sequence(_))
+    ));
+    assert!(out.is_empty());
+}
+
+#[test]
+fn calls_out_of_order_are_errors_not_panics() {
+    let entries = [TestEntry::new("a", 1)];
+    let layout = layout_of(&entries, Limits::ZIP).unwrap();
+    let mut zipper = Zipper::new(layout.clone());
+    let mut out = Vec::new();
+    assert!(matches!(
+        zipper.feed(b"x", &mut out),
+        Err(ZipError::Sequence(_))
+    ));
+
+    let mut zipper = Zipper::new(layout.clone());
+    assert_eq!(zipper.advance(&mut out), Ok(Step::Entry(0)));
+    zipper.feed(b"x", &mut out).unwrap();
+    assert_eq!(zipper.advance(&mut out), Ok(Step::Done));
+    assert_eq!(zipper.advance(&mut out), Ok(Step::Done), "done stays done");
+    assert!(matches!(
+        zipper.feed(b"x", &mut out),
+        Err(ZipError::Sequence(_))
+    ));
+
+    assert!(matches!(
+        layout.descriptor(1, 0, 0, 0),
+        Err(ZipError::Sequence(_))
+    ));
+    assert!(matches!(layout.directory(&[]), Err(ZipError::Sequence(_))));
+    assert!(matches!(
+        layout.descriptor(0, 0, 2, 2),
+        Err(ZipError::SizeMismatch {
+            declared: 1,
+            produced: 2,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn bad_ranges_are_refused() {
+    let entries = [TestEntry::new("a", 10)];
+    let layout = layout_of(&entries, Limits::ZIP).unwrap();
+    let size = layout.size().unwrap();
+    let r = |first, last| ByteRange { first, last };
+    for ranges in [
+        vec![],
+        vec![r(5, 4)],
+        vec![r(0, size)],
+        vec![r(size, size)],
+        vec![r(5, 9), r(0, 1)],
+        vec![r(0, 5), r(5, 6)],
+    ] {
+        assert_eq!(
+            Zipper::with_ranges(layout.clone(), &ranges).map(|_| ()),
+            Err(ZipError::BadRange),
+            "{ranges:?}"
+        );
+    }
+    assert!(layout.overlapping(3, 2).is_err());
+    assert!(layout.overlapping(0, size).is_err());
+    assert!(Zipper::with_ranges(layout, &[r(0, 5), r(6, size - 1)]).is_ok());
+}
+
+#[test]
+fn an_empty_archive_is_an_end_record() {
+    let layout = layout_of(&[], Limits::ZIP).unwrap();
+    let bytes = archive(layout.clone(), &[], &[1]).unwrap();
+    assert_eq!(bytes, [&b"PK\x05\x06"[..], &[0; 18]].concat());
+    assert_eq!(layout.size(), Some(22));
+}
+
+pub(super) fn entries_strategy() -> impl Strategy<Value = Vec<TestEntry>> {
+    let entry = (
+        prop_oneof![0u64..8, 0u64..300, 1000u64..3000],
+        prop::bool::weighted(0.15),
+        prop::option::of(0u64..5_000_000_000),
+    );
+    proptest::collection::vec(entry, 0..12).prop_map(|specs| {
+        specs
+            .into_iter()
+            .enumerate()
+            .map(|(i, (size, unknown, secs))| {
+                let name = if i % 3 == 1 {
+                    format!("dir{}/fichier-{i}.txt", i % 2)
+                } else {
+                    format!("f{i}")
+                };
+                let mut entry = TestEntry::new(&name, size);
+                entry.mtime = secs.map(|s| UNIX_EPOCH + Duration::from_secs(s));
+                if unknown {
+                    entry = entry.unknown_size();
+                }
+                entry
+            })
+            .collect()
+    })
+}
+
+pub(super) fn limits_strategy() -> impl Strategy<Value = Limits> {
+    prop_oneof![
+        Just(Limits::ZIP),
+        (1u64..400, 0u64..6).prop_map(|(wide, entries)| Limits { wide, entries }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// The size promise: a layout whose every size is known produces
+    /// exactly `size()` bytes, whatever the chunks and the ZIP64 limits.
+    #[test]
+    fn the_size_is_exact(
+        entries in entries_strategy(),
+        limits in limits_strategy(),
+        chunk in proptest::collection::vec(1usize..700, 1..4),
+    ) {
+        let known: Vec<TestEntry> = entries
+            .iter()
+            .map(|e| TestEntry { declared: Some(e.actual), ..e.clone() })
+            .collect();
+        let layout = layout_of(&known, limits).unwrap();
+        let bytes = archive(layout.clone(), &known, &chunk).unwrap();
+        prop_assert_eq!(layout.size(), Some(bytes.len() as u64));
+
+        // With some sizes unknown: no size promised, and the same archive
+        // but for the ZIP64 form of the unknown ones that would not be ZIP64
+        // if known: 20 bytes of extra field, 8 of descriptor, each.
+        let layout = layout_of(&entries, limits).unwrap();
+        let any_unknown = entries.iter().any(|e| e.declared.is_none());
+        prop_assert_eq!(layout.size().is_none(), any_unknown);
+        let other = archive(layout, &entries, &chunk).unwrap();
+        let widened = entries.iter().filter(|e| e.declared.is_none() && e.actual < limits.wide).count();
+        if limits == Limits::ZIP {
+            prop_assert_eq!(other.len(), bytes.len() + 28 * widened);
+        } else {
+            // Low limits: the shifted offsets may need ZIP64 fields too.
+            prop_assert!(other.len() >= bytes.len() + 28 * widened);
+        }
+    }
+
+    /// The range promise: the parts produced for any ranges are the slices
+    /// of the whole archive, and `overlapping` names the segments holding them.
+    #[test]
+    fn ranges_are_slices_of_the_whole(
+        entries in entries_strategy(),
+        limits in limits_strategy(),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 1..10),
+        chunk in proptest::collection::vec(1usize..700, 1..4),
+    ) {
+        let known: Vec<TestEntry> = entries
+            .iter()
+            .map(|e| TestEntry { declared: Some(e.actual), ..e.clone() })
+            .collect();
+        let layout = layout_of(&known, limits).unwrap();
+        let whole = archive(layout.clone(), &known, &chunk).unwrap();
+        let size = whole.len() as u64;
+
+        // Sorted distinct cut points, paired into sorted disjoint ranges.
+        let mut points: Vec<u64> = cuts.iter().map(|c| c.index(whole.len()) as u64).collect();
+        points.sort_unstable();
+        points.dedup();
+        let disjoint: Vec<ByteRange> = points
+            .chunks(2)
+            .map(|pair| ByteRange { first: pair[0], last: *pair.get(1).unwrap_or(&(size - 1)) })
+            .collect();
+
+        for stop_early in [false, true] {
+            let mut zipper = Zipper::with_ranges(layout.clone(), &disjoint).unwrap();
+            let mut parts = vec![Vec::new(); disjoint.len()];
+            drive(&mut zipper, &known, &chunk, stop_early, &mut |part, b| parts[part].extend_from_slice(b)).unwrap();
+            for (part, r) in parts.iter().zip(&disjoint) {
+                prop_assert_eq!(&part[..], &whole[r.first as usize..=r.last as usize]);
+            }
+        }
+
+        for r in &disjoint {
+            let mut from_segments = Vec::new();
+            let mut previous = None;
+            for (index, within) in layout.overlapping(r.first, r.last).unwrap() {
+                prop_assert!(previous.is_none_or(|p| p < index));
+                previous = Some(index);
+                let start = layout.segments()[index].offset.unwrap();
+                from_segments.extend_from_slice(&whole[(start + within.start) as usize..(start + within.end) as usize]);
+            }
+            prop_assert_eq!(&from_segments[..], &whole[r.first as usize..=r.last as usize]);
+        }
+    }
+}
+
+#[cfg(feature = "deflate")]
+#[test]
+fn deflate_has_no_size_and_no_ranges() {
+    let entries = [TestEntry::new("a.txt", 5000), TestEntry::new("b", 0)];
+    let layout = Layout::plan(entries.iter().map(TestEntry::meta), Method::Deflate).unwrap();
+    assert_eq!(layout.size(), None);
+    assert!(matches!(
+        Zipper::with_ranges(layout.clone(), &[ByteRange { first: 0, last: 0 }]),
+        Err(ZipError::UnknownSize)
+    ));
+    let bytes = archive(layout, &entries, &[999]).unwrap();
+    // The repetitive content compresses.
+    assert!(bytes.len() < 2000, "{}", bytes.len());
+}

@@ -1,0 +1,497 @@
+//! The streaming assembler: fed every entry's bytes in order, it produces the
+//! archive over a [`Layout`], or only the requested ranges of it.
+
+use std::ops::Range;
+
+use bytes::{Bytes, BytesMut};
+
+use super::{
+    layout::Layout,
+    records::{Method, Written},
+    ZipError,
+};
+use crate::range::ByteRange;
+
+/// Central headers are rendered in pieces of about this many bytes, so a
+/// directory of a million entries never sits in memory whole.
+const DIRECTORY_PIECE: usize = 64 * 1024;
+
+/// Archive bytes to send, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Piece {
+    /// Which requested range they belong to (0 for the whole archive).
+    pub(crate) part: usize,
+    /// The bytes.
+    pub(crate) bytes: PieceBytes,
+}
+
+/// Where a piece's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PieceBytes {
+    /// A slice of the chunk just given to [`Zipper::feed`]: stored data goes
+    /// out as it came, and a caller holding the chunk as [`Bytes`] slices it
+    /// without a copy.
+    Fed(Range<usize>),
+    /// Bytes the archive adds: headers, descriptors, the directory, or
+    /// compressed data.
+    Made(Bytes),
+}
+
+/// What [`Zipper::advance`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Entry `n`'s local header is out: feed its bytes, then advance again.
+    Entry(usize),
+    /// A piece of the directory is out: advance again.
+    Directory,
+    /// The archive is complete.
+    Done,
+}
+
+/// A stretch `start..end` of the archive that is wanted.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u64,
+    end: u64,
+}
+
+/// The wanted spans, and how far the archive has got.
+#[derive(Debug)]
+struct Window {
+    spans: Vec<Span>,
+    /// The first span that does not end at or before `pos`.
+    cursor: usize,
+    /// The archive offset of the next byte.
+    pos: u64,
+}
+
+impl Window {
+    /// Whether any of the `len` bytes at `at` (at or after `pos`) is wanted.
+    fn wants(&self, at: u64, len: u64) -> bool {
+        let end = at.saturating_add(len);
+        self.spans[self.cursor..]
+            .iter()
+            .take_while(|s| s.start < end)
+            .any(|s| s.end > at && len > 0)
+    }
+
+    /// Moves past the next `len` bytes, pushing the wanted parts of them as
+    /// pieces made by `bytes` from ranges within those `len` bytes.
+    fn take(
+        &mut self,
+        len: u64,
+        out: &mut Vec<Piece>,
+        mut bytes: impl FnMut(Range<usize>) -> PieceBytes,
+    ) -> Result<(), ZipError> {
+        let start = self.pos;
+        let end = start.checked_add(len).ok_or(ZipError::TooLarge)?;
+        for (part, span) in self.spans.iter().enumerate().skip(self.cursor) {
+            if span.start >= end {
+                break;
+            }
+            let (a, b) = (span.start.max(start), span.end.min(end));
+            if a < b {
+                // Both are within the `len` bytes, which the caller holds as
+                // one slice: the differences fit in usize.
+                let range = (a - start) as usize..(b - start) as usize;
+                out.push(Piece {
+                    part,
+                    bytes: bytes(range),
+                });
+            }
+        }
+        while self
+            .spans
+            .get(self.cursor)
+            .is_some_and(|span| span.end <= end)
+        {
+            self.cursor += 1;
+        }
+        self.pos = end;
+        Ok(())
+    }
+
+    /// Moves past the next `len` bytes, which no span wants.
+    fn skip(&mut self, len: u64) -> Result<(), ZipError> {
+        self.take(len, &mut Vec::new(), |_| PieceBytes::Fed(0..0))
+    }
+
+    /// Pushes `bytes`, the next bytes of the archive, clipped to the spans.
+    fn take_made(&mut self, bytes: &Bytes, out: &mut Vec<Piece>) -> Result<(), ZipError> {
+        self.take(bytes.len() as u64, out, |r| {
+            PieceBytes::Made(bytes.slice(r))
+        })
+    }
+}
+
+/// The entry being fed.
+#[derive(Debug)]
+struct Open {
+    index: usize,
+    /// Where its local header starts.
+    offset: u64,
+    hasher: crc32fast::Hasher,
+    fed: u64,
+    /// The bytes of compressed data out so far.
+    #[cfg(feature = "deflate")]
+    compressed: u64,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Entry `n` (or the directory, past the last) comes next.
+    Before(usize),
+    Entry(Open),
+    /// Central headers from `next` on, of a directory at `start`, `size`
+    /// bytes of central headers long.
+    Directory {
+        next: usize,
+        start: u64,
+        size: u64,
+    },
+    Done,
+    /// An error was returned: nothing more can be produced.
+    Failed,
+}
+
+/// Assembles an archive over a [`Layout`] from its entries' bytes.
+///
+/// The caller gives every entry's bytes in order, from the first byte,
+/// whatever it asked for: the CRCs of entries before a range are needed by
+/// the descriptors and the directory inside it. Only the wanted bytes come
+/// out, as [`Piece`]s; the rest is counted and hashed, never copied, and
+/// directory records outside the ranges are not even rendered.
+///
+/// ```text
+/// loop {
+///     match zipper.advance(&mut out)? {
+///         Step::Entry(i) => for chunk in entry(i) { zipper.feed(&chunk, &mut out)? },
+///         Step::Directory => {}
+///         Step::Done => break,
+///     }
+///     // send `out`, and clear it
+/// }
+/// ```
+///
+/// An entry that gives more or fewer bytes than its declared size is an
+/// error ([`ZipError::SizeMismatch`]): the archive cannot be completed and
+/// must not look complete. After any error every call fails.
+#[derive(Debug)]
+pub(crate) struct Zipper {
+    layout: Layout,
+    window: Window,
+    state: State,
+    written: Vec<Written>,
+    #[cfg(feature = "deflate")]
+    deflate: Option<flate2::Compress>,
+}
+
+impl Zipper {
+    /// Produces the whole archive.
+    pub(crate) fn new(layout: Layout) -> Zipper {
+        let spans = vec![Span {
+            start: 0,
+            end: u64::MAX,
+        }];
+        Zipper::with_spans(layout, spans)
+    }
+
+    /// Produces only `ranges` of the archive, each as its own part: sorted,
+    /// disjoint, within the archive, as `range::plan` returns them.
+    ///
+    /// Fails when the archive's size is unknown, or the ranges are not so.
+    pub(crate) fn with_ranges(layout: Layout, ranges: &[ByteRange]) -> Result<Zipper, ZipError> {
+        let size = layout.size().ok_or(ZipError::UnknownSize)?;
+        let mut spans: Vec<Span> = Vec::with_capacity(ranges.len());
+        for range in ranges {
+            let after_previous = spans.last().is_none_or(|s| s.end <= range.first);
+            if range.first > range.last || range.last >= size || !after_previous {
+                return Err(ZipError::BadRange);
+            }
+            spans.push(Span {
+                start: range.first,
+                end: range.last + 1,
+            });
+        }
+        if spans.is_empty() {
+            return Err(ZipError::BadRange);
+        }
+        Ok(Zipper::with_spans(layout, spans))
+    }
+
+    fn with_spans(layout: Layout, spans: Vec<Span>) -> Zipper {
+        let count = layout.entry_count();
+        Zipper {
+            layout,
+            window: Window {
+                spans,
+                cursor: 0,
+                pos: 0,
+            },
+            state: State::Before(0),
+            written: Vec::with_capacity(count),
+            #[cfg(feature = "deflate")]
+            deflate: None,
+        }
+    }
+
+    /// The layout being produced.
+    pub(crate) fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// False once every wanted byte is out: the caller may stop feeding
+    /// (a range that ends before the archive does).
+    pub(crate) fn wants_more(&self) -> bool {
+        self.window.cursor < self.window.spans.len() && !matches!(self.state, State::Done)
+    }
+
+    /// Ends the entry being fed, if any (checking its size and pushing its
+    /// descriptor), then starts the next one (pushing its local header), or
+    /// pushes the next piece of the directory.
+    pub(crate) fn advance(&mut self, out: &mut Vec<Piece>) -> Result<Step, ZipError> {
+        let result = self.step(out);
+        if result.is_err() {
+            self.state = State::Failed;
+        }
+        result
+    }
+
+    /// Gives the entry being fed its next bytes.
+    pub(crate) fn feed(&mut self, data: &[u8], out: &mut Vec<Piece>) -> Result<(), ZipError> {
+        let result = self.take_data(data, out);
+        if result.is_err() {
+            self.state = State::Failed;
+        }
+        result
+    }
+
+    fn step(&mut self, out: &mut Vec<Piece>) -> Result<Step, ZipError> {
+        loop {
+            match std::mem::replace(&mut self.state, State::Failed) {
+                State::Failed => return Err(ZipError::Sequence("the archive already failed")),
+                State::Done => {
+                    self.state = State::Done;
+                    return Ok(Step::Done);
+                }
+                State::Entry(open) => {
+                    let next = open.index + 1;
+                    self.end_entry(open, out)?;
+                    self.state = State::Before(next);
+                }
+                State::Before(index) => {
+                    let Some(entry) = self.layout.entries().get(index) else {
+                        let size = self.layout.central_size(&self.written)?;
+                        self.state = State::Directory {
+                            next: 0,
+                            start: self.window.pos,
+                            size,
+                        };
+                        continue;
+                    };
+                    let offset = self.window.pos;
+                    self.window.take_made(&entry.local, out)?;
+                    #[cfg(feature = "deflate")]
+                    if let Some(compress) = &mut self.deflate {
+                        compress.reset();
+                    }
+                    self.state = State::Entry(Open {
+                        index,
+                        offset,
+                        hasher: crc32fast::Hasher::new(),
+                        fed: 0,
+                        #[cfg(feature = "deflate")]
+                        compressed: 0,
+                    });
+                    return Ok(Step::Entry(index));
+                }
+                State::Directory { next, start, size } => {
+                    let next = self.directory_piece(next, out)?;
+                    if next < self.written.len() {
+                        self.state = State::Directory { next, start, size };
+                        return Ok(Step::Directory);
+                    }
+                    let len = self.layout.end_records_len(start, size);
+                    if self.window.wants(self.window.pos, len) {
+                        let mut end = BytesMut::with_capacity(len as usize);
+                        self.layout.end_records(start, size, &mut end);
+                        self.window.take_made(&end.freeze(), out)?;
+                    } else {
+                        self.window.skip(len)?;
+                    }
+                    self.state = State::Done;
+                    return Ok(Step::Done);
+                }
+            }
+        }
+    }
+
+    fn take_data(&mut self, data: &[u8], out: &mut Vec<Piece>) -> Result<(), ZipError> {
+        let State::Entry(open) = &mut self.state else {
+            return Err(ZipError::Sequence(
+                "feed comes after advance gives an entry",
+            ));
+        };
+        let entry = self
+            .layout
+            .entries()
+            .get(open.index)
+            .ok_or(ZipError::Sequence("no such entry"))?;
+        let fed = open
+            .fed
+            .checked_add(data.len() as u64)
+            .ok_or(ZipError::TooLarge)?;
+        if let Some(declared) = entry.size.filter(|&declared| fed > declared) {
+            return Err(ZipError::SizeMismatch {
+                index: open.index,
+                name: entry.name.clone(),
+                declared,
+                produced: fed,
+                more: true,
+            });
+        }
+        open.hasher.update(data);
+        open.fed = fed;
+        match self.layout.method() {
+            Method::Stored => self.window.take(data.len() as u64, out, PieceBytes::Fed),
+            #[cfg(feature = "deflate")]
+            Method::Deflate => compress(
+                &mut self.window,
+                &mut self.deflate,
+                open,
+                data,
+                flate2::FlushCompress::None,
+                out,
+            ),
+        }
+    }
+
+    #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
+    fn end_entry(&mut self, mut open: Open, out: &mut Vec<Piece>) -> Result<(), ZipError> {
+        #[cfg(feature = "deflate")]
+        if self.layout.method() == Method::Deflate {
+            compress(
+                &mut self.window,
+                &mut self.deflate,
+                &mut open,
+                &[],
+                flate2::FlushCompress::Finish,
+                out,
+            )?;
+        }
+        self.write_descriptor(open, out)
+    }
+
+    fn write_descriptor(&mut self, open: Open, out: &mut Vec<Piece>) -> Result<(), ZipError> {
+        let entry = self
+            .layout
+            .entries()
+            .get(open.index)
+            .ok_or(ZipError::Sequence("no such entry"))?;
+        if let Some(declared) = entry.size.filter(|&declared| declared != open.fed) {
+            return Err(ZipError::SizeMismatch {
+                index: open.index,
+                name: entry.name.clone(),
+                declared,
+                produced: open.fed,
+                more: false,
+            });
+        }
+        let compressed = match self.layout.method() {
+            Method::Stored => open.fed,
+            #[cfg(feature = "deflate")]
+            Method::Deflate => open.compressed,
+        };
+        let crc = open.hasher.finalize();
+        let descriptor = self
+            .layout
+            .descriptor_bytes(open.index, crc, compressed, open.fed)?;
+        let bytes = descriptor.as_slice();
+        if self.window.wants(self.window.pos, bytes.len() as u64) {
+            self.window.take_made(&Bytes::copy_from_slice(bytes), out)?;
+        } else {
+            self.window.skip(bytes.len() as u64)?;
+        }
+        self.written.push(Written {
+            crc,
+            compressed,
+            uncompressed: open.fed,
+            offset: open.offset,
+        });
+        Ok(())
+    }
+
+    /// Pushes the central headers from `next` on, about [`DIRECTORY_PIECE`]
+    /// bytes of them; returns the next header to render.
+    fn directory_piece(
+        &mut self,
+        mut next: usize,
+        out: &mut Vec<Piece>,
+    ) -> Result<usize, ZipError> {
+        let mut buffer = BytesMut::new();
+        while next < self.written.len() && buffer.len() < DIRECTORY_PIECE {
+            let (Some(entry), Some(written)) =
+                (self.layout.entries().get(next), self.written.get(next))
+            else {
+                break;
+            };
+            let len = self.layout.central_len(entry, written);
+            let at = self.window.pos.saturating_add(buffer.len() as u64);
+            if self.window.wants(at, len) {
+                self.layout.central_header(entry, written, &mut buffer);
+            } else {
+                // Not wanted: flush what is rendered, then only count it.
+                self.window.take_made(&buffer.split().freeze(), out)?;
+                self.window.skip(len)?;
+            }
+            next += 1;
+        }
+        self.window.take_made(&buffer.freeze(), out)?;
+        Ok(next)
+    }
+}
+
+/// Deflates `input` for entry `open` into pieces of compressed data; with
+/// `Finish`, ends its stream.
+#[cfg(feature = "deflate")]
+fn compress(
+    window: &mut Window,
+    compress: &mut Option<flate2::Compress>,
+    open: &mut Open,
+    mut input: &[u8],
+    flush: flate2::FlushCompress,
+    out: &mut Vec<Piece>,
+) -> Result<(), ZipError> {
+    const OUTPUT: usize = 64 * 1024;
+    let compress = compress
+        .get_or_insert_with(|| flate2::Compress::new(flate2::Compression::default(), false));
+    let finishing = matches!(flush, flate2::FlushCompress::Finish);
+    loop {
+        let mut buffer = Vec::with_capacity(OUTPUT);
+        let before = compress.total_in();
+        let status = compress
+            .compress_vec(input, &mut buffer, flush)
+            .map_err(|e| ZipError::Deflate(e.to_string()))?;
+        let consumed = usize::try_from(compress.total_in() - before).unwrap_or(usize::MAX);
+        input = input.get(consumed..).unwrap_or_default();
+        let produced = buffer.len();
+        if produced > 0 {
+            open.compressed = open
+                .compressed
+                .checked_add(produced as u64)
+                .ok_or(ZipError::TooLarge)?;
+            window.take_made(&Bytes::from(buffer), out)?;
+        }
+        let done = if finishing {
+            status == flate2::Status::StreamEnd
+        } else {
+            input.is_empty() && produced < OUTPUT
+        };
+        if done {
+            return Ok(());
+        }
+        if consumed == 0 && produced == 0 {
+            return Err(ZipError::Deflate("the compressor made no progress".into()));
+        }
+    }
+}
