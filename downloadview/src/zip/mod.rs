@@ -12,6 +12,7 @@
 //!   directory; the exact size when every entry's size is known (stored).
 //! - [`Zipper`]: fed the entries' bytes in order, it produces the archive,
 //!   or only some ranges of it, computing the CRCs on the way.
+//! - [`validators`]: the archive's ETag and Last-Modified.
 //!
 //! # What the archive holds, and why
 //!
@@ -57,6 +58,7 @@ use std::fmt;
 mod layout;
 pub(crate) mod name;
 pub(crate) mod records;
+pub(crate) mod validators;
 mod zipper;
 
 #[cfg(test)]
