@@ -17,7 +17,8 @@
 //! # What the archive holds, and why
 //!
 //! Checked with Python's `zipfile`, Info-ZIP `unzip` 6.00 and libarchive's
-//! `bsdtar` 3.6.2, reading from a file and, for `bsdtar`, from a pipe.
+//! `bsdtar` 3.6.2 (see `interop.rs`), reading from a file and, for `bsdtar`,
+//! from a pipe.
 //!
 //! - **Data descriptors** (4.4.4 bit 3, 4.3.9) on every entry, with their
 //!   signature: the CRC is only known once the data has gone out, and
@@ -61,6 +62,8 @@ pub(crate) mod records;
 pub(crate) mod validators;
 mod zipper;
 
+#[cfg(test)]
+mod interop;
 #[cfg(test)]
 mod tests;
 
