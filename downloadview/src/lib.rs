@@ -447,6 +447,7 @@
 #![warn(missing_debug_implementations)]
 
 mod body;
+mod chunk;
 mod conditional;
 mod content_type;
 mod disposition;
@@ -463,6 +464,7 @@ mod range;
 pub mod report;
 mod response;
 mod route;
+mod sink;
 pub mod test;
 mod view;
 
@@ -531,5 +533,6 @@ pub use crate::{
     report::{DownloadReport, Outcome},
     response::respond,
     route::route,
+    sink::AsyncSink,
     view::{GetFile, ViewOptions},
 };

@@ -17,7 +17,7 @@ use bytes::Bytes;
 
 use crate::{
     body::{
-        track::{Hook, RangeSpan, Tracker},
+        track::{Facts, Hook, RangeSpan, Tracker},
         DownloadBody,
     },
     file::Source,
@@ -62,14 +62,16 @@ pub fn respond<V: GetFile + Send + 'static>(
     // The tracker of this request's report (a `Copy` closure); the status and
     // the ranges are set where the response is built.
     let seed = |basename, size, hook| Tracker {
-        started,
         request: req.clone(),
-        status: StatusCode::OK,
-        basename,
-        size,
-        ranges: Vec::new(),
-        first_byte: None,
-        hook,
+        facts: Facts {
+            started,
+            status: StatusCode::OK,
+            basename,
+            size,
+            ranges: Vec::new(),
+            first_byte: None,
+            hook,
+        },
     };
     // Deciding and writing the headers happen in one go, inside the panic
     // guard: the plan and the response are built where they are used, and
@@ -80,9 +82,11 @@ pub fn respond<V: GetFile + Send + 'static>(
         match &mut plan::decide(&view, req) {
             Ok(plan) => {
                 let buffering = view.buffering(req);
+                // TODO(send_timeout API): the view's `send_timeout`.
+                let send_timeout = Some(std::time::Duration::from_secs(60));
                 let may_be_encoded = may_be_content_coded(req, plan);
                 let (name, size) = (plan.name.take(), plan.file.size());
-                let mut res = execute(plan, seed(name, size, hook_of(view)));
+                let mut res = execute(plan, seed(name, size, hook_of(view)), send_timeout);
                 transport_headers(&mut res, buffering, may_be_encoded);
                 res
             }
@@ -124,7 +128,11 @@ fn error_response(
 
 /// The response for `plan`, its body tracked for the report. Takes the body
 /// source and the header values out of the plan.
-fn execute(plan: &mut Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
+fn execute(
+    plan: &mut Plan,
+    tracker: Tracker,
+    send_timeout: Option<std::time::Duration>,
+) -> HttpResponse<DownloadBody> {
     let Plan {
         file,
         name: _,
@@ -191,7 +199,9 @@ fn execute(plan: &mut Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
             )
         }
     };
-    let body = body.track(tracker.answering(status, spans));
+    let body = body
+        .track(tracker.answering(status, spans))
+        .send_timeout(send_timeout);
     let mut res = HttpResponse::with_body(status, body);
     let headers = res.headers_mut();
     // The representation headers go with a representation (200, 206, HEAD).
