@@ -280,7 +280,9 @@
 //! duplicate key, a value of the wrong kind, a `mimetype` that is not a MIME
 //! type, a basename that is empty or holds `/`, `\` or a control character, a
 //! `charset` or `encoding` that is not an HTTP token, a `cache_control` with a
-//! control character. For example, a basename is a file name, not a path:
+//! control character, a `send_timeout` that is not a whole number of seconds
+//! (no `"60"`, `1.5`, `60s` or `60u32`; at most `u64::MAX`). For example, a
+//! basename is a file name, not a path:
 //!
 //! ```compile_fail
 //! # use actix_web::HttpRequest;
@@ -362,6 +364,12 @@
 //! | `encoding` | token | none | [`GetFile::get_encoding`] |
 //! | `charset` | token | `utf-8` | [`GetFile::get_charset`] |
 //! | `cache_control` | string | none | [`GetFile::cache_control`] |
+//! | `buffering` | bool | `true` | [`GetFile::buffering`] |
+//! | `send_timeout` | whole seconds | `60` (`0`: never) | [`GetFile::send_timeout`] |
+//!
+//! `send_timeout` is nginx's, with its default: a download whose client has
+//! taken no body byte for that long is abandoned, its producer stopped and
+//! dropped, and reported [`Outcome::ClientGone`].
 //!
 //! # Sources
 //!
@@ -488,6 +496,8 @@ pub mod __private;
 ///     mimetype = "text/csv",         // a MIME type
 ///     charset = "utf-8",             // appended to text/* types only
 ///     cache_control = "no-store",    // sent verbatim
+///     buffering = false,             // `X-Accel-Buffering: no`
+///     send_timeout = 300,            // seconds a stalled client is waited for
 /// )]
 /// #[download(encoding = "identity")] // `Content-Encoding`, when the content is encoded
 /// struct Report;
@@ -499,6 +509,7 @@ pub mod __private;
 /// }
 ///
 /// assert_eq!(Report::OPTIONS.basename, Some("report.csv"));
+/// assert_eq!(Report::OPTIONS.send_timeout, 300);
 /// let app = App::new().route("/report.csv", Report::route());
 /// # let _ = app;
 /// ```
