@@ -6,7 +6,7 @@
 
 use syn::{meta::ParseNestedMeta, spanned::Spanned, Attribute, Lit, Token};
 
-use crate::ctxt::Ctxt;
+use crate::{ctxt::Ctxt, suggest};
 
 /// The keys, in the order the error for an unknown key lists them.
 pub(crate) const KEYS: &[&str] = &[
@@ -74,10 +74,13 @@ impl Attrs {
             .unwrap_or_default();
         let known = KEYS.contains(&key.as_str());
         if !known {
+            let hint = suggest::closest(&key, KEYS)
+                .map(|k| format!("did you mean `{k}`? "))
+                .unwrap_or_default();
             cx.error_spanned_by(
                 path,
                 format_args!(
-                    "unknown download option `{}`; expected one of: {}",
+                    "unknown download option `{}`; {hint}expected one of: {}",
                     quote::ToTokens::to_token_stream(path)
                         .to_string()
                         .replace(' ', ""),

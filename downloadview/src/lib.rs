@@ -276,7 +276,8 @@
 //! # Checked at compile time
 //!
 //! The derive checks the attribute and reports every mistake in one build,
-//! each at the offending token: an unknown key (listing the valid ones), a
+//! each at the offending token: an unknown key (naming the valid key it is a
+//! likely misspelling of, `attachement` → `attachment`, and listing them all), a
 //! duplicate key, a value of the wrong kind, a `mimetype` that is not a MIME
 //! type, a basename that is empty or holds `/`, `\` or a control character, a
 //! `charset` or `encoding` that is not an HTTP token, a `cache_control` with a
