@@ -16,7 +16,7 @@ use std::{
 };
 
 use actix_web::{
-    error::ErrorBadRequest, http::header::EntityTag, web, App, HttpRequest, HttpResponse,
+    error::ErrorBadRequest, guard, http::header::EntityTag, web, App, HttpRequest, HttpResponse,
     HttpServer,
 };
 use bytes::Bytes;
@@ -77,9 +77,10 @@ impl GetFile for UnicodeDownloadView {
     }
 }
 
-/// `/named/{name}`: the basename comes from the request (an overridden `get_basename`).
+/// `/named/{name}`: the basename comes from the request (an overridden
+/// `get_basename`); like `/text/`, the MIME type is guessed from that name
+/// (`/named/report.pdf` is `application/pdf`).
 #[derive(VirtualDownloadView, Default)]
-#[download(mimetype = "text/plain")]
 pub struct NamedDownloadView;
 
 impl GetFile for NamedDownloadView {
@@ -264,7 +265,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ),
     (
         "/named/any%20name.txt",
-        "/text/ served under the name taken from the path (get_basename overridden)",
+        "/text/ served under the name taken from the path (get_basename overridden), its MIME type guessed from that name, as /named/report.pdf is application/pdf",
     ),
     ("/missing/", "get_file answers NotFound: 404"),
     (
@@ -303,7 +304,10 @@ async fn index() -> HttpResponse {
 
 /// Registers every demo route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index))
+    // HEAD like GET, as every download route answers it (actix-web sends
+    // GET's headers, Content-Length included, and no body).
+    let get_or_head = guard::Any(guard::Get()).or(guard::Head());
+    cfg.route("/", web::route().guard(get_or_head).to(index))
         .route("/text/", TextDownloadView::route())
         .route("/stringio/", StringIODownloadView::route())
         .route("/generated/", GeneratedDownloadView::route())
