@@ -199,6 +199,15 @@
 //! other than the one declared — aborts the connection, so the client sees an
 //! incomplete transfer and never a short file that looks complete.
 //!
+//! One exception: HTTP/1.0 has no chunked coding (RFC 9112 §6.1), so for an
+//! HTTP/1.0 request a body of unknown size is close-delimited: no
+//! `Transfer-Encoding`, no `Content-Length`, and the connection closes after
+//! the body. A source failing half-way then just closes the connection
+//! early, which such a client cannot tell from the end (the report still
+//! says [`Outcome::SourceFailed`]). Declare the size with
+//! [`VirtualFile::with_size`] when you know it: a sized body keeps its
+//! `Content-Length`, and a short one is visible to every client.
+//!
 //! # Async data
 //!
 //! [`GetFile::get_file`] is synchronous and cheap: it *describes* the file.
