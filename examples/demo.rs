@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --example demo            # http://127.0.0.1:8000/
 //! DEMO_ADDR=0.0.0.0:9000 cargo run --example demo
+//! curl --http2-prior-knowledge -i http://127.0.0.1:8000/text/   # HTTP/2 (h2c)
 //! ```
 //!
 //! Every route is listed, with a line on what it shows, at `/`.
@@ -347,8 +348,10 @@ fn init_logging() {
 async fn main() -> std::io::Result<()> {
     init_logging();
     let addr = std::env::var("DEMO_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
+    // HTTP/1.x, and HTTP/2 for clients that know it is spoken here (h2c with
+    // prior knowledge: `curl --http2-prior-knowledge`), on the one port.
     let server = HttpServer::new(|| App::new().configure(configure))
-        .bind(&addr)
+        .bind_auto_h2c(&addr)
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     for bound in server.addrs() {
         println!("downloadview demo: serving on http://{bound}/");

@@ -196,8 +196,9 @@
 //! ```
 //!
 //! A source that fails half-way — an `Err` item, a writer's error, a size
-//! other than the one declared — aborts the connection, so the client sees an
-//! incomplete transfer and never a short file that looks complete.
+//! other than the one declared — aborts the connection (over HTTP/2, resets
+//! its stream), so the client sees an incomplete transfer and never a short
+//! file that looks complete.
 //!
 //! One exception: HTTP/1.0 has no chunked coding (RFC 9112 §6.1), so for an
 //! HTTP/1.0 request a body of unknown size is close-delimited: no
