@@ -196,8 +196,18 @@
 //! ```
 //!
 //! A source that fails half-way — an `Err` item, a writer's error, a size
-//! other than the one declared — aborts the connection, so the client sees an
-//! incomplete transfer and never a short file that looks complete.
+//! other than the one declared — aborts the connection (over HTTP/2, resets
+//! its stream), so the client sees an incomplete transfer and never a short
+//! file that looks complete.
+//!
+//! One exception: HTTP/1.0 has no chunked coding (RFC 9112 §6.1), so for an
+//! HTTP/1.0 request a body of unknown size is close-delimited: no
+//! `Transfer-Encoding`, no `Content-Length`, and the connection closes after
+//! the body. A source failing half-way then just closes the connection
+//! early, which such a client cannot tell from the end (the report still
+//! says [`Outcome::SourceFailed`]). Declare the size with
+//! [`VirtualFile::with_size`] when you know it: a sized body keeps its
+//! `Content-Length`, and a short one is visible to every client.
 //!
 //! # Async data
 //!
@@ -276,11 +286,14 @@
 //! # Checked at compile time
 //!
 //! The derive checks the attribute and reports every mistake in one build,
-//! each at the offending token: an unknown key (listing the valid ones), a
+//! each at the offending token: an unknown key (naming the valid key it is a
+//! likely misspelling of, `attachement` → `attachment`, and listing them all), a
 //! duplicate key, a value of the wrong kind, a `mimetype` that is not a MIME
 //! type, a basename that is empty or holds `/`, `\` or a control character, a
 //! `charset` or `encoding` that is not an HTTP token, a `cache_control` with a
-//! control character. For example, a basename is a file name, not a path:
+//! control character, a `send_timeout` that is not a whole number of seconds
+//! (no `"60"`, `1.5`, `60s` or `60u32`; at most `u64::MAX`). For example, a
+//! basename is a file name, not a path:
 //!
 //! ```compile_fail
 //! # use actix_web::HttpRequest;
@@ -362,6 +375,12 @@
 //! | `encoding` | token | none | [`GetFile::get_encoding`] |
 //! | `charset` | token | `utf-8` | [`GetFile::get_charset`] |
 //! | `cache_control` | string | none | [`GetFile::cache_control`] |
+//! | `buffering` | bool | `true` | [`GetFile::buffering`] |
+//! | `send_timeout` | whole seconds | `60` (`0`: never) | [`GetFile::send_timeout`] |
+//!
+//! `send_timeout` is nginx's, with its default: a download whose client has
+//! taken no body byte for that long is abandoned, its producer stopped and
+//! dropped, and reported [`Outcome::ClientGone`].
 //!
 //! # Sources
 //!
@@ -490,6 +509,8 @@ pub mod __private;
 ///     mimetype = "text/csv",         // a MIME type
 ///     charset = "utf-8",             // appended to text/* types only
 ///     cache_control = "no-store",    // sent verbatim
+///     buffering = false,             // `X-Accel-Buffering: no`
+///     send_timeout = 300,            // seconds a stalled client is waited for
 /// )]
 /// #[download(encoding = "identity")] // `Content-Encoding`, when the content is encoded
 /// struct Report;
@@ -501,6 +522,7 @@ pub mod __private;
 /// }
 ///
 /// assert_eq!(Report::OPTIONS.basename, Some("report.csv"));
+/// assert_eq!(Report::OPTIONS.send_timeout, 300);
 /// let app = App::new().route("/report.csv", Report::route());
 /// # let _ = app;
 /// ```

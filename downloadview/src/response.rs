@@ -6,9 +6,10 @@ use std::{
 };
 
 use actix_web::{
+    body::{BodySize, MessageBody},
     http::{
         header::{self, HeaderValue},
-        StatusCode,
+        ConnectionType, StatusCode, Version,
     },
     HttpRequest, HttpResponse, ResponseError,
 };
@@ -35,6 +36,12 @@ use crate::{
 /// The view is kept until the response ends, then its
 /// [`on_download`](GetFile::on_download) receives the report on the reporter
 /// thread: hence `Send + 'static`.
+///
+/// An HTTP/1.0 request gets a body of unknown size close-delimited (no
+/// `Transfer-Encoding`, which HTTP/1.0 lacks, no `Content-Length`, the
+/// connection closed after the body): a source that fails half-way then
+/// only closes the connection early, which the client cannot tell from the
+/// end of the body. HTTP/1.1 and HTTP/2 clients always see the abort.
 ///
 /// ```
 /// use actix_web::{http::StatusCode, test::TestRequest, HttpRequest};
@@ -88,6 +95,7 @@ pub fn respond<V: GetFile + Send + 'static>(
                 let (name, size) = (plan.name.take(), plan.file.size());
                 let mut res = execute(plan, seed(name, size, hook_of(view)), send_timeout);
                 transport_headers(&mut res, buffering, may_be_encoded);
+                framing(&mut res, req.version());
                 res
             }
             Err(err) => error_response(err, req, seed(None, None, hook_of(view))),
@@ -291,6 +299,32 @@ fn transport_headers(res: &mut HttpResponse<DownloadBody>, buffering: bool, may_
         if let Some(weak) = weak {
             headers.insert(header::ETAG, weak);
         }
+    }
+}
+
+/// How the body is delimited, for clients that cannot take chunked coding.
+///
+/// RFC 9112 §6.1: "A server MUST NOT send a response containing
+/// Transfer-Encoding unless the corresponding request indicates HTTP/1.1 (or
+/// later minor revisions)". actix-web chunks every body of unknown size
+/// whatever the request's version, and a strict HTTP/1.0 client saves the
+/// chunk framing into the file. So for HTTP/1.0 such a body is sent as
+/// HTTP/1.0 sends it, close-delimited (§6.3, rule 8): no `Transfer-Encoding`,
+/// no `Content-Length`, and the connection closes after the body, even when
+/// the client asked to keep it alive. HEAD gets the same headers as GET.
+///
+/// actix-web writes no `Connection: close` on an HTTP/1.0 response (it drops
+/// a `Connection` header set by hand and writes `close` only for HTTP/1.1);
+/// for HTTP/1.0 a response without `Connection: keep-alive` says the same
+/// (§9.3). The price: a source that fails half-way cannot be told from a
+/// complete body, since either way the connection just closes (the report
+/// still says `SourceFailed`). Bodies of known size keep their
+/// `Content-Length` and keep-alive.
+fn framing(res: &mut HttpResponse<DownloadBody>, version: Version) {
+    if version < Version::HTTP_11 && res.body().size() == BodySize::Stream {
+        let head = res.head_mut();
+        head.no_chunking(true);
+        head.set_connection_type(ConnectionType::Close);
     }
 }
 
