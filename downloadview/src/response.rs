@@ -89,8 +89,7 @@ pub fn respond<V: GetFile + Send + 'static>(
         match &mut plan::decide(&view, req) {
             Ok(plan) => {
                 let buffering = view.buffering(req);
-                // TODO(send_timeout API): the view's `send_timeout`.
-                let send_timeout = Some(std::time::Duration::from_secs(60));
+                let send_timeout = view.send_timeout(req);
                 let may_be_encoded = may_be_content_coded(req, plan);
                 let (name, size) = (plan.name.take(), plan.file.size());
                 let mut res = execute(plan, seed(name, size, hook_of(view)), send_timeout);

@@ -62,6 +62,8 @@ pub(crate) struct Shared {
     pub(crate) closed: bool,
     /// A writer (in a task of its own) waits for room.
     waker: Option<Waker>,
+    /// The response waits for bytes (it answered `Pending`): a write wakes it.
+    reader: Option<Waker>,
 }
 
 impl Shared {
@@ -75,6 +77,7 @@ impl Shared {
             chunk,
             closed: false,
             waker: None,
+            reader: None,
         }))
     }
 
@@ -114,6 +117,20 @@ impl Shared {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.queue.is_empty() && self.filled == 0
+    }
+
+    /// The response waits for bytes from a writer that runs outside its own
+    /// polls (a task the closure spawned): the next write wakes it.
+    pub(crate) fn wait_for_bytes(&mut self, waker: &Waker) {
+        match &self.reader {
+            Some(reader) if reader.will_wake(waker) => {}
+            _ => self.reader = Some(waker.clone()),
+        }
+    }
+
+    /// The response is polling: writes need not wake it.
+    pub(crate) fn polling(&mut self) {
+        self.reader = None;
     }
 }
 
@@ -160,6 +177,9 @@ impl tokio::io::AsyncWrite for AsyncSink {
         shared.filled += n;
         if shared.filled == shared.buf.len() {
             shared.flush();
+        }
+        if let Some(reader) = shared.reader.take() {
+            reader.wake();
         }
         Poll::Ready(Ok(n))
     }

@@ -34,18 +34,29 @@ pub fn serve_with<F>(workers: usize, configure: F) -> TestServer
 where
     F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
 {
+    serve_tuned(workers, None, configure)
+}
+
+/// Serves `configure` with `workers` workers, each with a blocking pool of
+/// at most `max_blocking` threads when given (actix-web's default: 512
+/// divided by the number of cores).
+pub fn serve_tuned<F>(workers: usize, max_blocking: Option<usize>, configure: F) -> TestServer
+where
+    F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local addr");
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || App::new().configure(configure.clone()))
+            let mut server = HttpServer::new(move || App::new().configure(configure.clone()))
                 .workers(workers)
                 .disable_signals()
-                .shutdown_timeout(1)
-                .listen(listener)
-                .expect("listen")
-                .run();
+                .shutdown_timeout(1);
+            if let Some(max) = max_blocking {
+                server = server.worker_max_blocking_threads(max);
+            }
+            let server = server.listen(listener).expect("listen").run();
             tx.send(server.handle()).expect("send handle");
             server.await.expect("server");
         });
@@ -232,6 +243,21 @@ pub fn exchange(addr: SocketAddr, raw: &[u8], wait: Duration) -> Exchange {
         raw: received,
         ending,
     }
+}
+
+/// The number of threads of this process.
+pub fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|dir| dir.count())
+        .expect("/proc/self/task")
+}
+
+/// A client that sends `GET path` and then reads nothing: the server fills
+/// the connection's kernel buffers and stalls. Dropped, it closes.
+pub fn stall(addr: SocketAddr, path: &str) -> TcpStream {
+    let mut stream = connect(addr);
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").expect("send request");
+    stream
 }
 
 pub fn connect(addr: SocketAddr) -> TcpStream {

@@ -58,6 +58,7 @@ impl AsyncWriter {
                 Err(_) => self.end = Some(Err("the body source panicked".into())),
             }
         }
+        self.shared.borrow_mut().polling();
         loop {
             if let Some(chunk) = self.shared.borrow_mut().pop() {
                 self.taken += chunk.len() as u64;
@@ -80,6 +81,7 @@ impl AsyncWriter {
                 Ok(Poll::Pending) => {
                     let mut shared = self.shared.borrow_mut();
                     if shared.is_empty() {
+                        shared.wait_for_bytes(cx.waker());
                         return Poll::Pending;
                     }
                     // Waiting for the client (window full) or for something
