@@ -490,6 +490,12 @@ mod view;
 #[doc(hidden)]
 pub mod __private;
 
+/// The example the README (the crate's registry page) opens with, run as a
+/// doctest so that it keeps compiling.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Derives a download view: [`ViewOptions`] from `#[download(...)]`,
 /// [`actix_web::Responder`], and an inherent `route()` serving GET and HEAD
 /// for views that are `Default` (see [`route()`]).
