@@ -26,7 +26,7 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::chunk::{window_for, Batch, Demand, Outlet, Pace, Pull, Pulled, MIN_CHUNK, MIN_WINDOW};
 
@@ -55,6 +55,9 @@ struct State {
 struct Parked {
     source: Box<dyn Pull>,
     pace: Pace,
+    /// Buffers for the next step, allocated by the response (see
+    /// `Batch::fresh_buffer`).
+    spares: Vec<BytesMut>,
 }
 
 impl Channel {
@@ -201,8 +204,12 @@ fn run_steps(channel: Arc<Channel>, mut parked: Parked) {
     loop {
         let result = catch_unwind(AssertUnwindSafe(|| {
             let mut outlet = StepOutlet(&channel);
-            let Parked { source, pace } = &mut parked;
-            let mut batch = Batch::new(&channel.demand, &mut outlet, pace, true);
+            let Parked {
+                source,
+                pace,
+                spares,
+            } = &mut parked;
+            let mut batch = Batch::new(&channel.demand, &mut outlet, pace, spares, true);
             let pulled = source.pull(&mut batch)?;
             batch.flush()?;
             Ok::<_, io::Error>(pulled)
@@ -222,6 +229,9 @@ fn run_steps(channel: Arc<Channel>, mut parked: Parked) {
                     // go on with the thread we have.
                     continue;
                 }
+                // No spare is kept while the source waits: a stalled client
+                // holds its window and nothing more.
+                parked.spares.clear();
                 state.parked = Some(parked);
                 state.stepping = false;
                 return;
@@ -265,6 +275,7 @@ impl Receiver {
         channel.lock().parked = Some(Parked {
             source,
             pace: Pace::new(),
+            spares: Vec::new(),
         });
         Receiver {
             channel,
@@ -298,6 +309,7 @@ impl Receiver {
             demand.queued.fetch_sub(chunk.len(), Ordering::Relaxed);
             self.taken += chunk.len() as u64;
             if low_water(demand) {
+                self.grow();
                 if state.producer_waiting {
                     state.producer_waiting = false;
                     channel.space.notify_one();
@@ -316,7 +328,6 @@ impl Receiver {
                 Poll::Ready(Some(Err(err)))
             }
             None => {
-                // The client waits for the source: the source may queue more.
                 self.grow();
                 match &state.waker {
                     Some(waker) if waker.will_wake(cx.waker()) => {}
@@ -333,21 +344,32 @@ impl Receiver {
         }
     }
 
-    /// Starts the next pull step when the source is parked.
+    /// Starts the next pull step when the source is parked, with buffers
+    /// for the room in the window.
     fn step(&self, mut state: MutexGuard<'_, State>) {
         if state.stepping {
             return;
         }
-        let Some(parked) = state.parked.take() else {
+        let Some(mut parked) = state.parked.take() else {
             return;
         };
         state.stepping = true;
         drop(state);
+        let demand = &self.channel.demand;
+        let chunk = demand.chunk.load(Ordering::Relaxed);
+        let room = demand
+            .window
+            .load(Ordering::Relaxed)
+            .saturating_sub(demand.queued.load(Ordering::Relaxed));
+        let wanted = room.div_ceil(chunk) + 1;
+        while parked.spares.len() < wanted {
+            parked.spares.push(BytesMut::with_capacity(chunk));
+        }
         let channel = Arc::clone(&self.channel);
         tokio::task::spawn_blocking(move || run_steps(channel, parked));
     }
 
-    /// Widens the window after the response found the queue empty.
+    /// Widens the window as the client takes bytes (before each refill).
     fn grow(&self) {
         let demand = &self.channel.demand;
         let (window, chunk) = window_for(self.taken);

@@ -139,9 +139,12 @@ fn run(job: Job) {
         return; // the client left before the writer started
     }
     let mut pace = Pace::new();
+    // A writer's buffers come from its own thread's allocator arena, which
+    // stays in use for as long as the writer runs.
+    let mut spares = Vec::new();
     let mut outlet = WriterOutlet(&channel);
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let mut batch = Batch::new(&channel.demand, &mut outlet, &mut pace, false);
+        let mut batch = Batch::new(&channel.demand, &mut outlet, &mut pace, &mut spares, false);
         write(&mut batch)?;
         batch.flush()
     }))
