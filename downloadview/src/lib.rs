@@ -88,7 +88,8 @@
 //!
 //! A reader that can seek, such as a [`Cursor`](std::io::Cursor), is measured
 //! up front (so the response has a `Content-Length` and can serve ranges) and
-//! read on the blocking thread pool, never on an actix worker. A reader that
+//! read a step at a time on the blocking thread pool, never on an actix
+//! worker, and only while the client takes the bytes. A reader that
 //! cannot seek is [`VirtualFile::from_reader`]: sent chunked unless its size is
 //! declared with [`VirtualFile::with_size`].
 //!
@@ -124,8 +125,8 @@
 //! # Stream generated content (Django's `BytesIteratorIO(generator)`)
 //!
 //! An iterator of chunks (`&str`, `String`, `Vec<u8>`, `Bytes`, …) is the
-//! generator of Python. It runs lazily on the blocking pool when the body is
-//! sent — never for HEAD or 304 — and, its size being unknown, the response is
+//! generator of Python. It is pulled lazily, a step at a time on the blocking
+//! pool, when the body is sent — never for HEAD or 304 — and, its size being unknown, the response is
 //! chunked (Django sends a wrong `Content-Length: 0` here):
 //!
 //! ```
@@ -166,10 +167,15 @@
 //!   Its size is known, so `Content-Length` is sent and Range requests start it
 //!   at the first byte wanted.
 //! - [`VirtualFile::from_writer`]: a closure writing into `&mut dyn Write` —
-//!   a CSV writer, a zip writer — run on the blocking pool; when the client
-//!   goes away, its next `write` fails and it stops.
+//!   a CSV writer, a zip writer — run on a writer thread of its own (never on
+//!   the blocking pool `web::block` uses); when the client goes away, its next
+//!   `write` fails and it stops.
 //! - [`VirtualFile::from_stream`]: an async `Stream` of `Result<Bytes, E>`,
 //!   polled on the worker.
+//! - [`VirtualFile::from_async_writer`]: a closure handed an [`AsyncSink`]
+//!   (a tokio `AsyncWrite`) for async_zip, csv-async, async-compression and
+//!   the like; its future runs on the worker, a write waiting while the
+//!   client has not taken the bytes before it.
 //!
 //! ```
 //! use std::io::Write;
@@ -384,9 +390,36 @@
 //!
 //! # Sources
 //!
-//! See [`VirtualFile`]: in-memory bytes and text, readers, iterators, writer
-//! closures and async streams. Blocking sources run on the blocking pool, never
-//! on an actix worker, and every body is sent in bounded memory.
+//! See [`VirtualFile`]: in-memory bytes and text, readers, iterators,
+//! offset-aware generators, writer closures, async streams, `AsyncRead`s and
+//! async writers. Blocking sources never run on an actix worker, and every
+//! body is sent in bounded memory.
+//!
+//! # Slow and stalled clients
+//!
+//! A download costs about what its connection costs, whatever the client
+//! does: a client that stops reading (a slow mobile network, a paused
+//! browser download, an attacker) holds no thread of a pull source and never
+//! a share of the blocking pool that `web::block` needs.
+//!
+//! - Readers, iterators and generators are *pulled*: a bounded step at a time
+//!   on the blocking pool, only when the response wants bytes. A stalled
+//!   client holds no thread, and one window of bytes: 32 KiB for a client
+//!   that stalls early; the window grows to 1 MiB for a client that keeps up
+//!   (after its first 4 MiB), so fast downloads cost few hand-overs.
+//! - Writer closures cannot be paused: each runs on a writer thread of
+//!   downloadview's own (512 KiB stack, of which a writer touches a few KiB;
+//!   up to 10,000 at once, more wait their turn) and waits while its window
+//!   is full.
+//! - Async sources run on the worker and need no thread.
+//! - [`GetFile::send_timeout`] (60 s by default, as nginx's): a download
+//!   whose client has taken no body byte for that long is abandoned: its
+//!   producer is stopped and dropped (a writer's thread released), the
+//!   report says [`Outcome::ClientGone`] with the reason, and the connection
+//!   is aborted at the next chance (when actix-web next polls the body, or
+//!   drops it). Time spent waiting for a slow *source* does not count.
+//!
+//! `bench/RESULTS.md` has what 1,000 stalled clients cost per source kind.
 //!
 //! # Knowing what happened to a download
 //!
