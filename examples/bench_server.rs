@@ -18,6 +18,24 @@
 //! whole default report, formatting and writing included.
 //!
 //! and the demo's `/big/`, `/stream/`, `/csv/` for the memory measurement.
+//!
+//! The slow-clients phase (1,000 clients that stop reading) uses one route
+//! per source kind, each producing fresh buffers as a real source does
+//! (rows from a database, reads from a socket), N bytes with `?size=N`:
+//!
+//! | route | source |
+//! |---|---|
+//! | `/slow/memory` | 64 MiB of `Bytes` made once and shared (`?size` ignored) |
+//! | `/slow/reader` | `from_reader` (a reader filling its buffer) |
+//! | `/slow/iter` | `from_iter` of fresh 4 KiB `Vec<u8>` |
+//! | `/slow/generator` | `from_generator` of fresh 16 KiB `Vec<u8>` |
+//! | `/slow/generator64` | the same with 64 KiB items (not a target: shows the item size's share) |
+//! | `/slow/writer` | `from_writer` writing CSV rows |
+//! | `/slow/stream` | `from_stream` of fresh 64 KiB `Bytes` |
+//! | `/slow/async-writer` | `from_async_writer` writing CSV rows |
+//! | `/slow/files` | actix-files' `NamedFile` of `BENCH_FILE` (the reference) |
+//! | `/slow/hw` | a hand-written `HttpResponse::streaming` of fresh 64 KiB `Bytes` |
+//! | `/block` | `web::block`, as an application's database calls |
 
 use std::{
     io::{BufWriter, Write as _},
@@ -26,7 +44,7 @@ use std::{
 
 use actix_web::{http::header, web, App, HttpRequest, HttpResponse, HttpServer};
 use bytes::Bytes;
-use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+use downloadview::{AsyncSink, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "demo.rs"]
@@ -190,6 +208,139 @@ impl log::Log for BufferedLog {
     }
 }
 
+/// `len` fresh bytes of the pattern from `offset`, as a real source makes them.
+fn fresh(offset: u64, len: usize) -> Vec<u8> {
+    (0..len as u64)
+        .map(|i| ((offset + i) % 251) as u8)
+        .collect()
+}
+
+/// A reader of `left` pattern bytes.
+struct PatternReader {
+    offset: u64,
+    left: u64,
+}
+
+impl std::io::Read for PatternReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (buf.len() as u64).min(self.left) as usize;
+        for (i, b) in buf[..n].iter_mut().enumerate() {
+            *b = ((self.offset + i as u64) % 251) as u8;
+        }
+        self.offset += n as u64;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// One CSV row of the writers' exports (about 38 bytes).
+fn row(i: u64) -> String {
+    format!("{i},item {i},{}\n", u128::from(i) * u128::from(i))
+}
+
+fn size_param(req: &HttpRequest) -> u64 {
+    req.query_string()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("size="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1 << 30)
+}
+
+/// The item size of `/slow/generator`.
+const GENERATED: usize = 16 * 1024;
+
+/// `/slow/{kind}?size=N`.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "slow.bin")]
+struct Slow;
+
+impl GetFile for Slow {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        let size = size_param(req);
+        let rows = size / 38;
+        let file = match req.match_info().get("kind").unwrap_or_default() {
+            // Shared, made once: what a stalled client costs beyond its bytes.
+            "memory" => VirtualFile::from_bytes(big().clone()),
+            "reader" => VirtualFile::from_reader(PatternReader {
+                offset: 0,
+                left: size,
+            }),
+            "iter" => VirtualFile::from_iter(
+                (0..size.div_ceil(4096))
+                    .map(move |i| fresh(i * 4096, 4096.min(size - i * 4096) as usize)),
+            ),
+            "generator" => VirtualFile::from_generator(size, move |offset| {
+                (offset..size)
+                    .step_by(GENERATED)
+                    .map(move |start| fresh(start, GENERATED.min((size - start) as usize)))
+            }),
+            // The same with 64 KiB items: a stalled download holds the item
+            // it is in the middle of.
+            "generator64" => VirtualFile::from_generator(size, move |offset| {
+                (offset..size)
+                    .step_by(CHUNK)
+                    .map(move |start| fresh(start, CHUNK.min((size - start) as usize)))
+            }),
+            "writer" => VirtualFile::from_writer(move |out| {
+                for i in 0..rows {
+                    out.write_all(row(i).as_bytes())?;
+                }
+                Ok(())
+            }),
+            "stream" => VirtualFile::from_stream(futures_util::stream::iter(
+                (0..size).step_by(CHUNK).map(move |start| {
+                    Ok::<_, std::io::Error>(Bytes::from(fresh(
+                        start,
+                        CHUNK.min((size - start) as usize),
+                    )))
+                }),
+            )),
+            "async-writer" => {
+                VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
+                    use tokio::io::AsyncWriteExt as _;
+                    for i in 0..rows {
+                        sink.write_all(row(i).as_bytes()).await?;
+                    }
+                    Ok::<_, std::io::Error>(())
+                })
+            }
+            _ => return Err(DownloadError::NotFound),
+        };
+        Ok(file)
+    }
+}
+
+/// `/slow/hw?size=N`: the hand-written reference, a stream of fresh chunks.
+async fn hw_stream(req: HttpRequest) -> HttpResponse {
+    let size = size_param(&req);
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/octet-stream"))
+        .streaming(futures_util::stream::iter((0..size).step_by(CHUNK).map(
+            move |start| {
+                Ok::<_, std::io::Error>(Bytes::from(fresh(
+                    start,
+                    CHUNK.min((size - start) as usize),
+                )))
+            },
+        )))
+}
+
+/// `/slow/files`: actix-files serving `BENCH_FILE`.
+async fn named_file(req: HttpRequest) -> actix_web::Result<HttpResponse> {
+    let path = std::env::var("BENCH_FILE").unwrap_or_else(|_| "/tmp/bench-1g.bin".to_owned());
+    Ok(actix_files::NamedFile::open_async(path)
+        .await?
+        .into_response(&req))
+}
+
+/// `/block`: what an application's database call looks like.
+async fn block() -> HttpResponse {
+    match web::block(|| 6 * 7).await {
+        Ok(answer) => HttpResponse::Ok().body(answer.to_string()),
+        Err(_) => HttpResponse::InternalServerError().finish(),
+    }
+}
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     static LOGGER: OnceLock<BufferedLog> = OnceLock::new();
@@ -218,6 +369,10 @@ async fn main() -> std::io::Result<()> {
             .route("/hw/mem64", web::get().to(hw_mem64))
             .route("/dv/tiny", Tiny::route())
             .route("/dv/mem13", Mem13::route())
+            .route("/slow/hw", web::get().to(hw_stream))
+            .route("/slow/files", web::get().to(named_file))
+            .route("/slow/{kind}", Slow::route())
+            .route("/block", web::get().to(block))
             .configure(demo::configure)
     })
     .workers(workers)

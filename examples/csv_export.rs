@@ -5,10 +5,11 @@
 //! ```
 //!
 //! `csv::Writer` wraps any `io::Write`; [`VirtualFile::from_writer`] hands it
-//! one that feeds the response. The closure runs on the blocking pool when
-//! the body is sent (never for HEAD), the rows go out as they are written, in
-//! bounded memory, and if the client goes away the next write fails and the
-//! export stops.
+//! one that feeds the response. The closure runs on a writer thread of
+//! downloadview's own when the body is sent (never for HEAD), the rows go out
+//! as they are written, in bounded memory (a write waits while the client has
+//! not taken the rows before it), and if the client goes away or stalls past
+//! `send_timeout`, the next write fails and the export stops.
 
 use std::io::Write;
 

@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --example demo            # http://127.0.0.1:8000/
 //! DEMO_ADDR=0.0.0.0:9000 cargo run --example demo
+//! curl --http2-prior-knowledge -i http://127.0.0.1:8000/text/   # HTTP/2 (h2c)
 //! ```
 //!
 //! Every route is listed, with a line on what it shows, at `/`.
@@ -16,7 +17,7 @@ use std::{
 };
 
 use actix_web::{
-    error::ErrorBadRequest, http::header::EntityTag, web, App, HttpRequest, HttpResponse,
+    error::ErrorBadRequest, guard, http::header::EntityTag, web, App, HttpRequest, HttpResponse,
     HttpServer,
 };
 use bytes::Bytes;
@@ -77,9 +78,10 @@ impl GetFile for UnicodeDownloadView {
     }
 }
 
-/// `/named/{name}`: the basename comes from the request (an overridden `get_basename`).
+/// `/named/{name}`: the basename comes from the request (an overridden
+/// `get_basename`); like `/text/`, the MIME type is guessed from that name
+/// (`/named/report.pdf` is `application/pdf`).
 #[derive(VirtualDownloadView, Default)]
-#[download(mimetype = "text/plain")]
 pub struct NamedDownloadView;
 
 impl GetFile for NamedDownloadView {
@@ -264,7 +266,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ),
     (
         "/named/any%20name.txt",
-        "/text/ served under the name taken from the path (get_basename overridden)",
+        "/text/ served under the name taken from the path (get_basename overridden), its MIME type guessed from that name, as /named/report.pdf is application/pdf",
     ),
     ("/missing/", "get_file answers NotFound: 404"),
     (
@@ -303,7 +305,10 @@ async fn index() -> HttpResponse {
 
 /// Registers every demo route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index))
+    // HEAD like GET, as every download route answers it (actix-web sends
+    // GET's headers, Content-Length included, and no body).
+    let get_or_head = guard::Any(guard::Get()).or(guard::Head());
+    cfg.route("/", web::route().guard(get_or_head).to(index))
         .route("/text/", TextDownloadView::route())
         .route("/stringio/", StringIODownloadView::route())
         .route("/generated/", GeneratedDownloadView::route())
@@ -343,8 +348,10 @@ fn init_logging() {
 async fn main() -> std::io::Result<()> {
     init_logging();
     let addr = std::env::var("DEMO_ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
+    // HTTP/1.x, and HTTP/2 for clients that know it is spoken here (h2c with
+    // prior knowledge: `curl --http2-prior-knowledge`), on the one port.
     let server = HttpServer::new(|| App::new().configure(configure))
-        .bind(&addr)
+        .bind_auto_h2c(&addr)
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
     for bound in server.addrs() {
         println!("downloadview demo: serving on http://{bound}/");

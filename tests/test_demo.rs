@@ -107,13 +107,63 @@ fn named_takes_the_basename_from_the_path() {
 }
 
 #[test]
+fn named_guesses_its_mime_type_from_the_name() {
+    for (path, name, content_type) in [
+        ("/named/report.pdf", "report.pdf", "application/pdf"),
+        ("/named/a.txt", "a.txt", "text/plain; charset=utf-8"),
+        ("/named/data.csv", "data.csv", "text/csv; charset=utf-8"),
+        ("/named/photo.PNG", "photo.PNG", "image/png"),
+        (
+            "/named/archive.tar.gz",
+            "archive.tar.gz",
+            "application/gzip",
+        ),
+        ("/named/README", "README", "application/octet-stream"),
+        (
+            "/named/report%202024.pdf",
+            "report 2024.pdf",
+            "application/pdf",
+        ),
+    ] {
+        let res = server().get(path);
+        assert_download(
+            &res,
+            ExpectedDownload::new()
+                .basename(name)
+                .content_type(content_type)
+                .attachment(true)
+                .content("Hello world!\n"),
+        );
+        let head = server().head(path);
+        assert_eq!(
+            head.header("content-type"),
+            Some(content_type),
+            "HEAD {path}"
+        );
+    }
+}
+
+#[test]
 fn named_with_hostile_names_never_breaks_the_header() {
-    // CR/LF, NUL, DEL, backslashes and quotes, percent-encoded in the path.
-    for (path, name) in [
-        ("/named/a%0D%0ASet-Cookie:%20x=1", "a\r\nSet-Cookie: x=1"),
-        ("/named/a%00b%7F.txt", "a\u{0}b\u{7f}.txt"),
-        ("/named/%22malicious%5Cfile.exe", "\"malicious\\file.exe"),
-        ("/named/%09tab", "\ttab"),
+    // CR/LF, NUL, DEL, backslashes and quotes, percent-encoded in the path;
+    // the type is guessed from what follows the last dot, if anything.
+    for (path, name, content_type) in [
+        (
+            "/named/a%0D%0ASet-Cookie:%20x=1",
+            "a\r\nSet-Cookie: x=1",
+            "application/octet-stream",
+        ),
+        (
+            "/named/a%00b%7F.txt",
+            "a\u{0}b\u{7f}.txt",
+            "text/plain; charset=utf-8",
+        ),
+        (
+            "/named/%22malicious%5Cfile.exe",
+            "\"malicious\\file.exe",
+            "application/octet-stream",
+        ),
+        ("/named/%09tab", "\ttab", "application/octet-stream"),
     ] {
         let res = server().get(path);
         assert_eq!(res.status, 200, "{path}: {res:?}");
@@ -122,7 +172,14 @@ fn named_with_hostile_names_never_breaks_the_header() {
             Vec::<&str>::new(),
             "{path}: injected header"
         );
-        assert_download(&res, hello(name).attachment(true));
+        assert_download(
+            &res,
+            ExpectedDownload::new()
+                .basename(name)
+                .content_type(content_type)
+                .attachment(true)
+                .content("Hello world!\n"),
+        );
         let value = res.header("content-disposition").expect("disposition");
         assert!(
             value.bytes().all(|b| (0x20..0x7f).contains(&b)),
@@ -139,37 +196,63 @@ fn missing_is_404() {
     assert_eq!(res.text(), "Not Found");
 }
 
+/// The headers but `Date`, sorted: what HEAD must answer exactly like GET.
+fn headers_but_date(r: &Response) -> Vec<(String, String)> {
+    let mut headers: Vec<_> = r
+        .headers
+        .iter()
+        .filter(|(k, _)| k != "date")
+        .cloned()
+        .collect();
+    headers.sort();
+    headers
+}
+
 #[test]
-fn head_has_gets_headers_and_no_body() {
-    for path in [
-        "/text/",
-        "/stringio/",
-        "/generated/",
-        "/inline/",
-        "/unicode/",
+fn every_route_answers_head_with_gets_headers_and_no_body() {
+    // Every route of the demo, the index page included (SPEC §11); the
+    // multipart boundary is random, so no Range here.
+    let mut paths = vec![
+        "/",
         "/named/x.txt",
-        "/missing/",
-        "/versioned/",
-    ] {
+        "/named/report.pdf",
+        "/big/?size=1000",
+        "/stream/?size=1000",
+        "/csv/?rows=3",
+        "/big/?size=oops",
+    ];
+    paths.extend(demo::ROUTES.iter().map(|(path, _)| *path));
+    for path in paths {
         let get = server().get(path);
         let head = server().head(path);
+        assert!(get.complete, "{path}: {get:?}");
         assert_eq!(head.status, get.status, "{path}");
-        let strip = |r: &Response| {
-            let mut headers: Vec<_> = r
-                .headers
-                .iter()
-                .filter(|(k, _)| k != "date")
-                .cloned()
-                .collect();
-            headers.sort();
-            headers
-        };
         assert_eq!(
-            strip(&head),
-            strip(&get),
+            headers_but_date(&head),
+            headers_but_date(&get),
             "{path}: HEAD headers differ from GET's"
         );
         assert!(head.body.is_empty(), "{path}");
+        if let Some(length) = head.header("content-length") {
+            assert_eq!(length, get.body.len().to_string(), "{path}");
+        }
+    }
+    // The index page is a page, not a 404, for HEAD too.
+    let head = server().head("/");
+    assert_eq!(head.status, 200);
+    assert_eq!(
+        head.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_ne!(head.header("content-length"), Some("0"));
+}
+
+#[test]
+fn other_methods_are_not_downloads() {
+    for path in ["/", "/text/"] {
+        let res = server().request("POST", path, &[("Content-Length", "0")]);
+        assert_eq!(res.status, 404, "POST {path}: {res:?}");
+        assert_eq!(res.header("content-disposition"), None);
     }
 }
 
@@ -228,6 +311,14 @@ fn httpdate(t: std::time::SystemTime) -> String {
 fn demo_binary_listens_on_demo_addr() {
     let demo = suite::DemoProcess::start(&[]);
     let res = suite::request(demo.addr, "GET", "/text/", &[]);
+    let index = suite::request(demo.addr, "GET", "/", &[]);
+    let index_head = suite::request(demo.addr, "HEAD", "/", &[]);
+    let named = suite::request(demo.addr, "GET", "/named/report.pdf", &[]);
     drop(demo);
     assert_download(&res, hello("hello-world.txt"));
+    assert_eq!(index.status, 200);
+    assert_eq!(index_head.status, 200, "HEAD / like GET /");
+    assert_eq!(headers_but_date(&index_head), headers_but_date(&index));
+    assert!(index_head.body.is_empty());
+    assert_eq!(named.header("content-type"), Some("application/pdf"));
 }

@@ -12,6 +12,10 @@ mod csv_export;
 mod async_data;
 
 #[allow(dead_code)]
+#[path = "../examples/async_csv_export.rs"]
+mod async_csv_export;
+
+#[allow(dead_code)]
 #[path = "../examples/per_request_basename.rs"]
 mod per_request_basename;
 
@@ -50,6 +54,41 @@ fn csv_export_streams_the_rows() {
     let head = server.head("/people.csv");
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty());
+}
+
+#[test]
+fn async_csv_export_streams_the_rows_written_by_csv_async() {
+    let server = suite::serve(async_csv_export::configure);
+    let res = server.get("/orders.csv?rows=3");
+    assert_download(
+        &res,
+        &ExpectedDownload::new()
+            .basename("orders.csv")
+            .content_type("text/csv; charset=utf-8")
+            .attachment(true)
+            .content(
+                "id,customer,total\n1,Customer 1,1.37\n2,Customer 2,2.74\n3,Customer 3,4.11\n",
+            ),
+    );
+    assert!(
+        res.chunked,
+        "an async writer's size is unknown: sent chunked"
+    );
+
+    // Many pages, each fetched when the client has taken the one before.
+    let res = server.get("/orders.csv?rows=100000");
+    assert!(res.complete);
+    let mut reader = csv::Reader::from_reader(res.body.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 100_000);
+    assert_eq!(&rows[99_999][0], "100000");
+    assert_eq!(&rows[99_999][1], "Customer 90");
+
+    assert_eq!(server.get("/orders.csv?rows=many").status, 400);
+    let head = server.head("/orders.csv");
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("transfer-encoding"), Some("chunked"));
 }
 
 #[test]

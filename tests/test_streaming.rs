@@ -152,6 +152,21 @@ impl AsyncRead for FiniteAsyncReader {
     }
 }
 
+/// An async writer that writes `data` in pieces of `piece` bytes, then
+/// fails with `fail` when given.
+fn async_writer(data: Vec<u8>, piece: usize, fail: Option<&'static str>) -> VirtualFile {
+    VirtualFile::from_async_writer(move |mut sink: downloadview::AsyncSink| async move {
+        use tokio::io::AsyncWriteExt as _;
+        for part in data.chunks(piece) {
+            sink.write_all(part).await?;
+        }
+        match fail {
+            Some(why) => Err(io::Error::other(why)),
+            None => Ok(()),
+        }
+    })
+}
+
 fn chunks_of(total: usize, chunk: usize, byte: u8) -> Vec<Bytes> {
     (0..total)
         .step_by(chunk)
@@ -205,6 +220,10 @@ fn every_source_kind_streams_its_bytes_completely() {
                 make(|| VirtualFile::from_async_read(io::Cursor::new(pattern(N)))),
             ),
             (
+                "/async-writer",
+                make(|| async_writer(pattern(N), 1000, None).with_size(N as u64)),
+            ),
+            (
                 "/generator",
                 make(|| {
                     VirtualFile::from_generator(N as u64, |offset| {
@@ -226,6 +245,7 @@ fn every_source_kind_streams_its_bytes_completely() {
         "/writer",
         "/stream",
         "/async-read",
+        "/async-writer",
         "/generator",
     ] {
         let res = server.get(path);
@@ -328,6 +348,10 @@ fn a_source_error_after_the_headers_aborts_the_transfer_for_every_source_kind() 
                 }),
             ),
             (
+                "/async-writer",
+                make(|| async_writer(vec![b'a'; 100_000], 4096, Some("boom-async-writer"))),
+            ),
+            (
                 // A generator cannot fail; its panic is its error.
                 "/generator",
                 make(|| {
@@ -348,6 +372,7 @@ fn a_source_error_after_the_headers_aborts_the_transfer_for_every_source_kind() 
     assert_aborted(&server, "/writer", "boom-writer");
     assert_aborted(&server, "/stream", "boom-stream");
     assert_aborted(&server, "/async-read", "boom-async-read");
+    assert_aborted(&server, "/async-writer", "boom-async-writer");
     assert_aborted(&server, "/generator", "the body source panicked");
 }
 
@@ -397,6 +422,10 @@ fn a_source_shorter_than_its_declared_size_aborts_for_every_source_kind() {
                 "/generator",
                 make(|| VirtualFile::from_generator(100_006, |_| chunks_of(100_000, 4096, b'g'))),
             ),
+            (
+                "/async-writer",
+                make(|| async_writer(vec![b'a'; 100_000], 4096, None).with_size(100_007)),
+            ),
         ],
     );
     for (path, declared) in [
@@ -406,6 +435,7 @@ fn a_source_shorter_than_its_declared_size_aborts_for_every_source_kind() {
         ("/stream", 100_004),
         ("/async-read", 100_005),
         ("/generator", 100_006),
+        ("/async-writer", 100_007),
     ] {
         assert_aborted(&server, path, &format!("of its declared {declared} bytes"));
     }
@@ -461,6 +491,10 @@ fn a_source_longer_than_its_declared_size_aborts_for_every_source_kind() {
                 "/generator",
                 make(|| VirtualFile::from_generator(99_006, |_| chunks_of(99_007, 4096, b'g'))),
             ),
+            (
+                "/async-writer",
+                make(|| async_writer(vec![b'a'; 99_008], 4096, None).with_size(99_007)),
+            ),
         ],
     );
     for (path, declared) in [
@@ -470,6 +504,7 @@ fn a_source_longer_than_its_declared_size_aborts_for_every_source_kind() {
         ("/stream", 99_004),
         ("/async-read", 99_005),
         ("/generator", 99_006),
+        ("/async-writer", 99_007),
     ] {
         assert_aborted(
             &server,
@@ -551,6 +586,19 @@ fn a_client_that_goes_away_stops_and_drops_every_kind_of_endless_source() {
     let s = Arc::clone(&signal);
     let async_read = make(move || VirtualFile::from_async_read(EndlessAsyncReader(s())));
     let s = Arc::clone(&signal);
+    let async_writer = make(move || {
+        let guard = s();
+        VirtualFile::from_async_writer(move |mut sink: downloadview::AsyncSink| async move {
+            use tokio::io::AsyncWriteExt as _;
+            let _guard = guard;
+            loop {
+                sink.write_all(&[b'a'; 4096]).await?;
+            }
+            #[allow(unreachable_code)]
+            Ok::<_, io::Error>(())
+        })
+    });
+    let s = Arc::clone(&signal);
     let generator = make(move || {
         let guard = Arc::new(s());
         VirtualFile::from_generator(u64::MAX / 2, move |_| {
@@ -570,6 +618,7 @@ fn a_client_that_goes_away_stops_and_drops_every_kind_of_endless_source() {
             ("/writer", writer),
             ("/stream", stream),
             ("/async-read", async_read),
+            ("/async-writer", async_writer),
             ("/generator", generator),
         ],
     );
@@ -579,6 +628,7 @@ fn a_client_that_goes_away_stops_and_drops_every_kind_of_endless_source() {
         "/writer",
         "/stream",
         "/async-read",
+        "/async-writer",
         "/generator",
     ] {
         read_some_then_close(server.addr, path, 512 * 1024);
@@ -720,9 +770,22 @@ fn items_before_a_pause_are_sent_before_the_pause_ends() {
                     })
                 }),
             ),
+            (
+                "/pause-async-writer",
+                make(|| {
+                    VirtualFile::from_async_writer(|mut out: downloadview::AsyncSink| async move {
+                        use tokio::io::AsyncWriteExt as _;
+                        out.write_all(b"first\n").await?;
+                        out.write_all(b"second\n").await?;
+                        out.write_all(b"third\n").await?;
+                        actix_web::rt::time::sleep(Duration::from_secs(3)).await;
+                        out.write_all(b"last\n").await
+                    })
+                }),
+            ),
         ],
     );
-    for path in ["/pause-iter", "/pause-writer"] {
+    for path in ["/pause-iter", "/pause-writer", "/pause-async-writer"] {
         let took = time_until_seen(server.addr, path, b"third\n");
         assert!(
             took < Duration::from_secs(1),

@@ -6,7 +6,7 @@
 
 use syn::{meta::ParseNestedMeta, spanned::Spanned, Attribute, Lit, Token};
 
-use crate::ctxt::Ctxt;
+use crate::{ctxt::Ctxt, suggest};
 
 /// The keys, in the order the error for an unknown key lists them.
 pub(crate) const KEYS: &[&str] = &[
@@ -17,6 +17,7 @@ pub(crate) const KEYS: &[&str] = &[
     "charset",
     "cache_control",
     "buffering",
+    "send_timeout",
 ];
 
 /// One option as written: its literal (for value errors) and its value. A
@@ -37,6 +38,8 @@ pub(crate) struct Attrs {
     pub(crate) charset: Option<Opt<String>>,
     pub(crate) cache_control: Option<Opt<String>>,
     pub(crate) buffering: Option<Opt<bool>>,
+    /// Seconds; `0` = never.
+    pub(crate) send_timeout: Option<Opt<u64>>,
 }
 
 impl Attrs {
@@ -71,10 +74,13 @@ impl Attrs {
             .unwrap_or_default();
         let known = KEYS.contains(&key.as_str());
         if !known {
+            let hint = suggest::closest(&key, KEYS)
+                .map(|k| format!("did you mean `{k}`? "))
+                .unwrap_or_default();
             cx.error_spanned_by(
                 path,
                 format_args!(
-                    "unknown download option `{}`; expected one of: {}",
+                    "unknown download option `{}`; {hint}expected one of: {}",
                     quote::ToTokens::to_token_stream(path)
                         .to_string()
                         .replace(' ', ""),
@@ -144,6 +150,12 @@ impl Attrs {
                 &mut self.buffering,
                 lit_bool(cx, &key, lit, &value),
             ),
+            "send_timeout" => set(
+                cx,
+                path,
+                &mut self.send_timeout,
+                lit_secs(cx, &key, lit, &value),
+            ),
             _ => unreachable!("every key of KEYS has an arm"),
         }
     }
@@ -157,6 +169,7 @@ fn example(key: &str) -> &'static str {
         "mimetype" => "\"text/csv\"",
         "encoding" => "\"gzip\"",
         "charset" => "\"utf-8\"",
+        "send_timeout" => "60",
         _ => "\"no-store\"",
     }
 }
@@ -205,6 +218,47 @@ fn lit_bool(cx: &Ctxt, key: &str, lit: Option<Lit>, expr: &syn::Expr) -> Option<
                 expr.span(),
                 format_args!("expected `{key} = true` or `{key} = false`"),
             ));
+            None
+        }
+    }
+}
+
+/// A whole number of seconds: an integer literal without a suffix, or with
+/// `u64`, that fits in a `u64`.
+fn lit_secs(cx: &Ctxt, key: &str, lit: Option<Lit>, expr: &syn::Expr) -> Option<Opt<u64>> {
+    let Some(Lit::Int(int)) = lit else {
+        cx.syn_error(syn::Error::new(
+            expr.span(),
+            format_args!(
+                "expected `{key}` to be a whole number of seconds: `{key} = {}`",
+                example(key)
+            ),
+        ));
+        return None;
+    };
+    if !matches!(int.suffix(), "" | "u64") {
+        cx.error_spanned_by(
+            &int,
+            format_args!(
+                "`{key}` is a number of seconds, written without a suffix (or with `u64`): `{key} = {}`",
+                int.base10_digits()
+            ),
+        );
+        return None;
+    }
+    match int.base10_parse::<u64>() {
+        Ok(value) => Some(Opt {
+            value,
+            lit: Lit::Int(int),
+        }),
+        Err(_) => {
+            cx.error_spanned_by(
+                &int,
+                format_args!(
+                    "`{key}` is too large: at most {} seconds (`{key} = 0` never times out)",
+                    u64::MAX
+                ),
+            );
             None
         }
     }

@@ -27,6 +27,7 @@ fn options(attrs: &Attrs) -> TokenStream {
         charset,
         cache_control,
         buffering,
+        send_timeout,
     } = attrs;
     let mut options = quote!(::downloadview::__private::DownloadOptions::new());
     let strings = [
@@ -50,6 +51,10 @@ fn options(attrs: &Attrs) -> TokenStream {
             let value = opt.value;
             options = quote!(#options.#setter(#value));
         }
+    }
+    if let Some(opt) = send_timeout {
+        let secs = opt.value;
+        options = quote!(#options.send_timeout(#secs));
     }
     options
 }

@@ -5,7 +5,8 @@
 //! `attr.rs` (the `#[download(...)]` attribute), `valid.rs` (the rules on its
 //! values), `expand.rs` (the generated impls) and `fallback.rs` (what is emitted
 //! when the input is invalid). Errors are collected in a `Ctxt` (`ctxt.rs`), so a
-//! user sees every mistake in one build.
+//! user sees every mistake in one build; `suggest.rs` finds the key a misspelt
+//! one was meant to be.
 //!
 //! [`downloadview`]: https://docs.rs/downloadview
 #![deny(missing_docs)]
@@ -15,6 +16,7 @@ mod attr;
 mod ctxt;
 mod expand;
 mod fallback;
+mod suggest;
 mod valid;
 
 use proc_macro::TokenStream;

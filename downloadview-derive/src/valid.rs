@@ -17,6 +17,7 @@ impl Attrs {
             charset,
             cache_control,
             buffering: _,
+            send_timeout: _,
         } = self;
         if let Some(opt) = basename {
             check_basename(cx, opt);

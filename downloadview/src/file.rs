@@ -6,7 +6,10 @@
 use std::{
     borrow::Cow,
     fmt,
+    future::Future,
     io::{self, Read, Seek, SeekFrom, Write},
+    pin::Pin,
+    sync::Arc,
     time::SystemTime,
 };
 
@@ -14,40 +17,58 @@ use actix_web::http::header::EntityTag;
 use bytes::Bytes;
 use futures_core::Stream;
 
-/// A boxed error, as the fallible sources report it.
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+use crate::{
+    chunk::{Items, Pull},
+    sink::AsyncSink,
+};
 
-/// A blocking iterator of chunks.
+pub(crate) use crate::chunk::BoxError;
+
+/// A blocking iterator of chunks (what an offset-aware generator returns).
 pub(crate) type ChunkIter = Box<dyn Iterator<Item = Result<Bytes, BoxError>> + Send + 'static>;
+
+/// An offset-aware generator: the chunks from any offset to the end.
+pub(crate) type Generate = Arc<dyn Fn(u64) -> ChunkIter + Send + Sync + 'static>;
 
 /// A blocking writer closure.
 pub(crate) type WriteFn = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + Send + 'static>;
+
+/// An async writer closure, its future boxed.
+pub(crate) type AsyncWriteFn =
+    Box<dyn FnOnce(AsyncSink) -> Pin<Box<dyn Future<Output = Result<(), BoxError>>>>>;
 
 /// `Read + Seek`, as one object-safe trait.
 pub(crate) trait ReadSeek: Read + Seek {}
 impl<T: Read + Seek + ?Sized> ReadSeek for T {}
 
-/// The body source of a [`VirtualFile`].
+/// The body source of a [`VirtualFile`], as the user gave it. It only
+/// describes the source; `body/` runs it (SPEC §9):
+///
+/// - in memory: zero-copy slices, on the worker;
+/// - pull sources (readers, iterators, generators): a bounded step at a
+///   time on the blocking pool, only when the response wants bytes;
+/// - push sources (writer closures): on writer threads of their own;
+/// - async sources (streams, `AsyncRead`, async writers): on the worker.
 pub(crate) enum Source {
-    /// In memory; sent as zero-copy slices.
+    /// In memory.
     Bytes(Bytes),
-    /// A blocking reader, run on the blocking pool.
+    /// A blocking reader.
     Read(Box<dyn Read + Send + 'static>),
-    /// A blocking reader that can seek (positioned at its start), so it can
-    /// serve ranges; run on the blocking pool.
+    /// A blocking reader that can seek (offset 0 is where it stood when
+    /// given), so it can serve ranges.
     Seek(Box<dyn ReadSeek + Send + 'static>),
-    /// An offset-aware generator: produces the content from any offset, so it
-    /// can serve ranges; run on the blocking pool.
-    Generator(std::sync::Arc<dyn Fn(u64) -> ChunkIter + Send + Sync + 'static>),
-    /// A blocking iterator of chunks, run on the blocking pool.
-    Iter(ChunkIter),
-    /// A user's iterator, drained by a loop compiled for its item type (no
-    /// dynamic call or `Bytes` drop per item), run on the blocking pool.
-    Drain(crate::body::Produce),
-    /// A blocking writer closure, run on the blocking pool.
+    /// An offset-aware generator, so it can serve ranges.
+    Generator(Generate),
+    /// A user's iterator, with a pull loop compiled for its item type.
+    Iter(Box<dyn Pull>),
+    /// A blocking writer closure.
     Writer(WriteFn),
-    /// An async stream, polled on the worker.
-    Stream(std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + 'static>>),
+    /// An async stream.
+    Stream(Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + 'static>>),
+    /// A tokio `AsyncRead`.
+    AsyncRead(Pin<Box<dyn tokio::io::AsyncRead + 'static>>),
+    /// An async writer closure.
+    AsyncWriter(AsyncWriteFn),
 }
 
 impl Source {
@@ -75,10 +96,21 @@ impl Source {
 /// | [`from_writer`](Self::from_writer) | a closure writing into `&mut dyn Write` | only with `with_size` |
 /// | [`from_stream`](Self::from_stream) | an async `Stream` of `Result<Bytes, E>` | only with `with_size` |
 /// | [`from_async_read`](Self::from_async_read) | a tokio `AsyncRead` | only with `with_size` |
+/// | [`from_async_writer`](Self::from_async_writer) | a closure writing into an [`AsyncSink`] (async_zip, csv-async, async-compression, …) | only with `with_size` |
 ///
-/// Blocking sources (reader, iterator, writer) never run on an actix worker
-/// thread: they run on the blocking pool and hand their bytes over through a
-/// channel bounded in bytes.
+/// Blocking sources never run on an actix worker thread, and what a slow or
+/// stalled client costs is bounded for every kind (SPEC §9):
+///
+/// | source | runs | while the client does not read |
+/// |---|---|---|
+/// | in memory | on the worker, as zero-copy slices | nothing but the connection |
+/// | reader, iterator, generator (*pull*) | a bounded step at a time on the blocking pool, only when the response wants bytes | no thread; at most one window of bytes (32 KiB for a client that stalls early, up to 1 MiB for one that was fast) |
+/// | writer closure (*push*) | on a writer thread of its own (not the blocking pool `web::block` uses) | its thread (a few KiB of stack touched) and one window |
+/// | stream, `AsyncRead`, async writer | on the worker | no thread; at most one window (async writer) |
+///
+/// A client that takes no body byte for
+/// [`send_timeout`](crate::GetFile::send_timeout) seconds (60 by default)
+/// is abandoned: its producer is stopped and dropped.
 ///
 /// ```
 /// use std::io::Cursor;
@@ -140,7 +172,9 @@ impl VirtualFile {
     }
 
     /// A blocking reader of unknown length (sent chunked unless
-    /// [`with_size`](Self::with_size) declares it). It runs on the blocking pool.
+    /// [`with_size`](Self::with_size) declares it). It is read a step at a
+    /// time on the blocking pool, only when the response wants bytes, so a
+    /// client that does not read holds no thread.
     ///
     /// ```
     /// # use downloadview::VirtualFile;
@@ -200,7 +234,7 @@ impl VirtualFile {
         let generate = move |offset: u64| -> ChunkIter {
             Box::new(generate(offset).into_iter().map(|item| Ok(item.into())))
         };
-        Self::new(Source::Generator(std::sync::Arc::new(generate))).with_size(size)
+        Self::new(Source::Generator(Arc::new(generate))).with_size(size)
     }
 
     /// An iterator of chunks (`&'static str`, `String`, `Vec<u8>`, `Bytes`, …),
@@ -219,10 +253,9 @@ impl VirtualFile {
         I::IntoIter: Send + 'static,
         I::Item: Into<Bytes> + 'static,
     {
-        let iter = iter.into_iter();
-        Self::new(Source::Drain(Box::new(move |tx| {
-            crate::body::drain(iter.map(Ok::<_, BoxError>), tx)
-        })))
+        Self::new(Source::Iter(Box::new(Items(
+            iter.into_iter().map(Ok::<_, BoxError>),
+        ))))
     }
 
     /// An iterator of fallible chunks: an `Err` item aborts the response (the
@@ -241,15 +274,22 @@ impl VirtualFile {
         T: Into<Bytes> + 'static,
         E: Into<BoxError>,
     {
-        let iter = iter.into_iter();
-        Self::new(Source::Drain(Box::new(move |tx| {
-            crate::body::drain(iter, tx)
-        })))
+        Self::new(Source::Iter(Box::new(Items(iter.into_iter()))))
     }
 
     /// A closure that writes the content into a `&mut dyn Write` (CSV writers,
-    /// zip writers, …). It runs on the blocking pool; when the client goes away
-    /// its next `write` fails, so it stops.
+    /// zip writers, …). Small writes are coalesced into chunks.
+    ///
+    /// It runs on a writer thread of downloadview's own, never on an actix
+    /// worker nor on the blocking pool that `web::block` shares: the closure
+    /// keeps its thread while it runs, so 1,000 stalled clients would
+    /// otherwise freeze every `web::block` call. A write waits while the
+    /// client has not taken the bytes before it (one window: 32 KiB for a
+    /// client that stalls early, up to 1 MiB); when the client goes away or
+    /// [`send_timeout`](crate::GetFile::send_timeout) passes, the next `write`
+    /// fails (`BrokenPipe`), so a closure that propagates errors with `?`
+    /// stops and is dropped. Writer threads have 512 KiB stacks; at most
+    /// 10,000 run at once, more writers wait for one to finish.
     ///
     /// ```
     /// # use downloadview::VirtualFile;
@@ -307,10 +347,48 @@ impl VirtualFile {
     where
         R: tokio::io::AsyncRead + 'static,
     {
-        use futures_util::StreamExt as _;
-        Self::new(Source::Stream(Box::pin(
-            crate::body::AsyncReadStream::new(reader).map(|item| item.map_err(Into::into)),
-        )))
+        Self::new(Source::AsyncRead(Box::pin(reader)))
+    }
+
+    /// A closure handed an [`AsyncSink`] (a tokio `AsyncWrite`) that returns a
+    /// future writing the content: for async_zip, csv-async,
+    /// async-compression and other async writers.
+    ///
+    /// The future is polled on the actix worker (it must not block) only when
+    /// the response wants bytes: a write waits while the client has not taken
+    /// the bytes before it (one window, as for [`from_writer`](Self::from_writer)).
+    /// An `Err` from the future, a panic, or a size other than a declared one
+    /// aborts the response. When the client goes away the future is dropped,
+    /// and a sink it handed elsewhere fails its next write with `BrokenPipe`.
+    ///
+    /// ```
+    /// use downloadview::{AsyncSink, VirtualFile};
+    /// use tokio::io::AsyncWriteExt as _;
+    ///
+    /// // Rows from an async source (a database cursor, an HTTP API, …).
+    /// async fn row(i: u32) -> String {
+    ///     format!("{i},{}\n", i * i)
+    /// }
+    ///
+    /// let file = VirtualFile::from_async_writer(|mut out: AsyncSink| async move {
+    ///     out.write_all(b"n,square\n").await?;
+    ///     for i in 0..1000 {
+    ///         out.write_all(row(i).await.as_bytes()).await?;
+    ///     }
+    ///     Ok::<_, std::io::Error>(())
+    /// });
+    /// # let _ = file;
+    /// ```
+    pub fn from_async_writer<F, Fut, E>(write: F) -> Self
+    where
+        F: FnOnce(AsyncSink) -> Fut + 'static,
+        Fut: Future<Output = Result<(), E>> + 'static,
+        E: Into<BoxError>,
+    {
+        Self::new(Source::AsyncWriter(Box::new(move |sink| {
+            let future = write(sink);
+            Box::pin(async move { future.await.map_err(Into::into) })
+        })))
     }
 
     /// Sets the file's own name; the served name when the view has no basename.
@@ -450,9 +528,11 @@ impl fmt::Debug for VirtualFile {
             Source::Read(_) => "reader",
             Source::Seek(_) => "seekable reader",
             Source::Generator(_) => "generator",
-            Source::Iter(_) | Source::Drain(_) => "iterator",
+            Source::Iter(_) => "iterator",
             Source::Writer(_) => "writer",
             Source::Stream(_) => "stream",
+            Source::AsyncRead(_) => "async reader",
+            Source::AsyncWriter(_) => "async writer",
         };
         f.debug_struct("VirtualFile")
             .field("source", &source)

@@ -88,7 +88,8 @@
 //!
 //! A reader that can seek, such as a [`Cursor`](std::io::Cursor), is measured
 //! up front (so the response has a `Content-Length` and can serve ranges) and
-//! read on the blocking thread pool, never on an actix worker. A reader that
+//! read a step at a time on the blocking thread pool, never on an actix
+//! worker, and only while the client takes the bytes. A reader that
 //! cannot seek is [`VirtualFile::from_reader`]: sent chunked unless its size is
 //! declared with [`VirtualFile::with_size`].
 //!
@@ -124,8 +125,8 @@
 //! # Stream generated content (Django's `BytesIteratorIO(generator)`)
 //!
 //! An iterator of chunks (`&str`, `String`, `Vec<u8>`, `Bytes`, …) is the
-//! generator of Python. It runs lazily on the blocking pool when the body is
-//! sent — never for HEAD or 304 — and, its size being unknown, the response is
+//! generator of Python. It is pulled lazily, a step at a time on the blocking
+//! pool, when the body is sent — never for HEAD or 304 — and, its size being unknown, the response is
 //! chunked (Django sends a wrong `Content-Length: 0` here):
 //!
 //! ```
@@ -166,10 +167,15 @@
 //!   Its size is known, so `Content-Length` is sent and Range requests start it
 //!   at the first byte wanted.
 //! - [`VirtualFile::from_writer`]: a closure writing into `&mut dyn Write` —
-//!   a CSV writer, a zip writer — run on the blocking pool; when the client
-//!   goes away, its next `write` fails and it stops.
+//!   a CSV writer, a zip writer — run on a writer thread of its own (never on
+//!   the blocking pool `web::block` uses); when the client goes away, its next
+//!   `write` fails and it stops.
 //! - [`VirtualFile::from_stream`]: an async `Stream` of `Result<Bytes, E>`,
 //!   polled on the worker.
+//! - [`VirtualFile::from_async_writer`]: a closure handed an [`AsyncSink`]
+//!   (a tokio `AsyncWrite`) for async_zip, csv-async, async-compression and
+//!   the like; its future runs on the worker, a write waiting while the
+//!   client has not taken the bytes before it.
 //!
 //! ```
 //! use std::io::Write;
@@ -196,8 +202,18 @@
 //! ```
 //!
 //! A source that fails half-way — an `Err` item, a writer's error, a size
-//! other than the one declared — aborts the connection, so the client sees an
-//! incomplete transfer and never a short file that looks complete.
+//! other than the one declared — aborts the connection (over HTTP/2, resets
+//! its stream), so the client sees an incomplete transfer and never a short
+//! file that looks complete.
+//!
+//! One exception: HTTP/1.0 has no chunked coding (RFC 9112 §6.1), so for an
+//! HTTP/1.0 request a body of unknown size is close-delimited: no
+//! `Transfer-Encoding`, no `Content-Length`, and the connection closes after
+//! the body. A source failing half-way then just closes the connection
+//! early, which such a client cannot tell from the end (the report still
+//! says [`Outcome::SourceFailed`]). Declare the size with
+//! [`VirtualFile::with_size`] when you know it: a sized body keeps its
+//! `Content-Length`, and a short one is visible to every client.
 //!
 //! # Async data
 //!
@@ -276,11 +292,14 @@
 //! # Checked at compile time
 //!
 //! The derive checks the attribute and reports every mistake in one build,
-//! each at the offending token: an unknown key (listing the valid ones), a
+//! each at the offending token: an unknown key (naming the valid key it is a
+//! likely misspelling of, `attachement` → `attachment`, and listing them all), a
 //! duplicate key, a value of the wrong kind, a `mimetype` that is not a MIME
 //! type, a basename that is empty or holds `/`, `\` or a control character, a
 //! `charset` or `encoding` that is not an HTTP token, a `cache_control` with a
-//! control character. For example, a basename is a file name, not a path:
+//! control character, a `send_timeout` that is not a whole number of seconds
+//! (no `"60"`, `1.5`, `60s` or `60u32`; at most `u64::MAX`). For example, a
+//! basename is a file name, not a path:
 //!
 //! ```compile_fail
 //! # use actix_web::HttpRequest;
@@ -362,12 +381,45 @@
 //! | `encoding` | token | none | [`GetFile::get_encoding`] |
 //! | `charset` | token | `utf-8` | [`GetFile::get_charset`] |
 //! | `cache_control` | string | none | [`GetFile::cache_control`] |
+//! | `buffering` | bool | `true` | [`GetFile::buffering`] |
+//! | `send_timeout` | whole seconds | `60` (`0`: never) | [`GetFile::send_timeout`] |
+//!
+//! `send_timeout` is nginx's, with its default: a download whose client has
+//! taken no body byte for that long is abandoned, its producer stopped and
+//! dropped, and reported [`Outcome::ClientGone`].
 //!
 //! # Sources
 //!
-//! See [`VirtualFile`]: in-memory bytes and text, readers, iterators, writer
-//! closures and async streams. Blocking sources run on the blocking pool, never
-//! on an actix worker, and every body is sent in bounded memory.
+//! See [`VirtualFile`]: in-memory bytes and text, readers, iterators,
+//! offset-aware generators, writer closures, async streams, `AsyncRead`s and
+//! async writers. Blocking sources never run on an actix worker, and every
+//! body is sent in bounded memory.
+//!
+//! # Slow and stalled clients
+//!
+//! A download costs about what its connection costs, whatever the client
+//! does: a client that stops reading (a slow mobile network, a paused
+//! browser download, an attacker) holds no thread of a pull source and never
+//! a share of the blocking pool that `web::block` needs.
+//!
+//! - Readers, iterators and generators are *pulled*: a bounded step at a time
+//!   on the blocking pool, only when the response wants bytes. A stalled
+//!   client holds no thread, and one window of bytes: 32 KiB for a client
+//!   that stalls early; the window grows to 1 MiB for a client that keeps up
+//!   (after its first 4 MiB), so fast downloads cost few hand-overs.
+//! - Writer closures cannot be paused: each runs on a writer thread of
+//!   downloadview's own (512 KiB stack, of which a writer touches a few KiB;
+//!   up to 10,000 at once, more wait their turn) and waits while its window
+//!   is full.
+//! - Async sources run on the worker and need no thread.
+//! - [`GetFile::send_timeout`] (60 s by default, as nginx's): a download
+//!   whose client has taken no body byte for that long is abandoned: its
+//!   producer is stopped and dropped (a writer's thread released), the
+//!   report says [`Outcome::ClientGone`] with the reason, and the connection
+//!   is aborted at the next chance (when actix-web next polls the body, or
+//!   drops it). Time spent waiting for a slow *source* does not count.
+//!
+//! `bench/RESULTS.md` has what 1,000 stalled clients cost per source kind.
 //!
 //! # Knowing what happened to a download
 //!
@@ -447,6 +499,7 @@
 #![warn(missing_debug_implementations)]
 
 mod body;
+mod chunk;
 mod conditional;
 mod content_type;
 mod disposition;
@@ -463,12 +516,19 @@ mod range;
 pub mod report;
 mod response;
 mod route;
+mod sink;
 pub mod test;
 mod view;
 mod zip;
 
 #[doc(hidden)]
 pub mod __private;
+
+/// The example the README (the crate's registry page) opens with, run as a
+/// doctest so that it keeps compiling.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 /// Derives a download view: [`ViewOptions`] from `#[download(...)]`,
 /// [`actix_web::Responder`], and an inherent `route()` serving GET and HEAD
@@ -489,6 +549,8 @@ pub mod __private;
 ///     mimetype = "text/csv",         // a MIME type
 ///     charset = "utf-8",             // appended to text/* types only
 ///     cache_control = "no-store",    // sent verbatim
+///     buffering = false,             // `X-Accel-Buffering: no`
+///     send_timeout = 300,            // seconds a stalled client is waited for
 /// )]
 /// #[download(encoding = "identity")] // `Content-Encoding`, when the content is encoded
 /// struct Report;
@@ -500,6 +562,7 @@ pub mod __private;
 /// }
 ///
 /// assert_eq!(Report::OPTIONS.basename, Some("report.csv"));
+/// assert_eq!(Report::OPTIONS.send_timeout, 300);
 /// let app = App::new().route("/report.csv", Report::route());
 /// # let _ = app;
 /// ```
@@ -532,5 +595,6 @@ pub use crate::{
     report::{DownloadReport, Outcome},
     response::respond,
     route::route,
+    sink::AsyncSink,
     view::{GetFile, ViewOptions},
 };

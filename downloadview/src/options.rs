@@ -48,11 +48,17 @@ pub struct DownloadOptions {
     /// arrives instead of buffering it (for slow, progressive streams).
     /// Default: `true` (no header).
     pub buffering: bool,
+    /// Seconds a download may wait for its client to take a body byte: a
+    /// client that takes none for this long is abandoned (its producer
+    /// stopped and dropped, the connection aborted). `0` waits forever.
+    /// Default: 60, nginx's `send_timeout`.
+    pub send_timeout: u64,
 }
 
 impl DownloadOptions {
     /// The defaults: no basename, `attachment`, no MIME type or encoding,
-    /// charset `utf-8`, no `Cache-Control`.
+    /// charset `utf-8`, no `Cache-Control`, 16 ranges at most, buffering
+    /// allowed, a `send_timeout` of 60 seconds.
     ///
     /// ```
     /// # use downloadview::DownloadOptions;
@@ -70,6 +76,7 @@ impl DownloadOptions {
             cache_control: None,
             max_ranges: 16,
             buffering: true,
+            send_timeout: 60,
         }
     }
 
@@ -173,6 +180,23 @@ impl DownloadOptions {
     /// ```
     pub const fn buffering(mut self, buffering: bool) -> Self {
         self.buffering = buffering;
+        self
+    }
+
+    /// Sets, in seconds, how long a download waits for a client that takes
+    /// no body byte before abandoning it (`0`: never). nginx's
+    /// `send_timeout`, with the same default of 60 seconds.
+    ///
+    /// ```
+    /// use downloadview::DownloadOptions;
+    ///
+    /// const OPTIONS: DownloadOptions = DownloadOptions::new().send_timeout(300);
+    /// assert_eq!(OPTIONS.send_timeout, 300);
+    /// assert_eq!(DownloadOptions::new().send_timeout, 60);
+    /// assert_eq!(DownloadOptions::new().send_timeout(0).send_timeout, 0); // never
+    /// ```
+    pub const fn send_timeout(mut self, secs: u64) -> Self {
+        self.send_timeout = secs;
         self
     }
 }

@@ -162,9 +162,10 @@ fn range_size(file: &VirtualFile) -> Option<u64> {
         Source::Seek(_) | Source::Generator(_) => Some(size),
         Source::Read(_)
         | Source::Iter(_)
-        | Source::Drain(_)
         | Source::Writer(_)
-        | Source::Stream(_) => None,
+        | Source::Stream(_)
+        | Source::AsyncRead(_)
+        | Source::AsyncWriter(_) => None,
     }
 }
 

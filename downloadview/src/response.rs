@@ -6,9 +6,10 @@ use std::{
 };
 
 use actix_web::{
+    body::{BodySize, MessageBody},
     http::{
         header::{self, HeaderValue},
-        StatusCode,
+        ConnectionType, StatusCode, Version,
     },
     HttpRequest, HttpResponse, ResponseError,
 };
@@ -17,7 +18,7 @@ use bytes::Bytes;
 
 use crate::{
     body::{
-        track::{Hook, RangeSpan, Tracker},
+        track::{Facts, Hook, RangeSpan, Tracker},
         DownloadBody,
     },
     file::Source,
@@ -35,6 +36,12 @@ use crate::{
 /// The view is kept until the response ends, then its
 /// [`on_download`](GetFile::on_download) receives the report on the reporter
 /// thread: hence `Send + 'static`.
+///
+/// An HTTP/1.0 request gets a body of unknown size close-delimited (no
+/// `Transfer-Encoding`, which HTTP/1.0 lacks, no `Content-Length`, the
+/// connection closed after the body): a source that fails half-way then
+/// only closes the connection early, which the client cannot tell from the
+/// end of the body. HTTP/1.1 and HTTP/2 clients always see the abort.
 ///
 /// ```
 /// use actix_web::{http::StatusCode, test::TestRequest, HttpRequest};
@@ -62,14 +69,16 @@ pub fn respond<V: GetFile + Send + 'static>(
     // The tracker of this request's report (a `Copy` closure); the status and
     // the ranges are set where the response is built.
     let seed = |basename, size, hook| Tracker {
-        started,
         request: req.clone(),
-        status: StatusCode::OK,
-        basename,
-        size,
-        ranges: Vec::new(),
-        first_byte: None,
-        hook,
+        facts: Facts {
+            started,
+            status: StatusCode::OK,
+            basename,
+            size,
+            ranges: Vec::new(),
+            first_byte: None,
+            hook,
+        },
     };
     // Deciding and writing the headers happen in one go, inside the panic
     // guard: the plan and the response are built where they are used, and
@@ -80,10 +89,12 @@ pub fn respond<V: GetFile + Send + 'static>(
         match &mut plan::decide(&view, req) {
             Ok(plan) => {
                 let buffering = view.buffering(req);
+                let send_timeout = view.send_timeout(req);
                 let may_be_encoded = may_be_content_coded(req, plan);
                 let (name, size) = (plan.name.take(), plan.file.size());
-                let mut res = execute(plan, seed(name, size, hook_of(view)));
+                let mut res = execute(plan, seed(name, size, hook_of(view)), send_timeout);
                 transport_headers(&mut res, buffering, may_be_encoded);
+                framing(&mut res, req.version());
                 res
             }
             Err(err) => error_response(err, req, seed(None, None, hook_of(view))),
@@ -124,7 +135,11 @@ fn error_response(
 
 /// The response for `plan`, its body tracked for the report. Takes the body
 /// source and the header values out of the plan.
-fn execute(plan: &mut Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
+fn execute(
+    plan: &mut Plan,
+    tracker: Tracker,
+    send_timeout: Option<std::time::Duration>,
+) -> HttpResponse<DownloadBody> {
     let Plan {
         file,
         name: _,
@@ -191,7 +206,9 @@ fn execute(plan: &mut Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
             )
         }
     };
-    let body = body.track(tracker.answering(status, spans));
+    let body = body
+        .track(tracker.answering(status, spans))
+        .send_timeout(send_timeout);
     let mut res = HttpResponse::with_body(status, body);
     let headers = res.headers_mut();
     // The representation headers go with a representation (200, 206, HEAD).
@@ -281,6 +298,32 @@ fn transport_headers(res: &mut HttpResponse<DownloadBody>, buffering: bool, may_
         if let Some(weak) = weak {
             headers.insert(header::ETAG, weak);
         }
+    }
+}
+
+/// How the body is delimited, for clients that cannot take chunked coding.
+///
+/// RFC 9112 §6.1: "A server MUST NOT send a response containing
+/// Transfer-Encoding unless the corresponding request indicates HTTP/1.1 (or
+/// later minor revisions)". actix-web chunks every body of unknown size
+/// whatever the request's version, and a strict HTTP/1.0 client saves the
+/// chunk framing into the file. So for HTTP/1.0 such a body is sent as
+/// HTTP/1.0 sends it, close-delimited (§6.3, rule 8): no `Transfer-Encoding`,
+/// no `Content-Length`, and the connection closes after the body, even when
+/// the client asked to keep it alive. HEAD gets the same headers as GET.
+///
+/// actix-web writes no `Connection: close` on an HTTP/1.0 response (it drops
+/// a `Connection` header set by hand and writes `close` only for HTTP/1.1);
+/// for HTTP/1.0 a response without `Connection: keep-alive` says the same
+/// (§9.3). The price: a source that fails half-way cannot be told from a
+/// complete body, since either way the connection just closes (the report
+/// still says `SourceFailed`). Bodies of known size keep their
+/// `Content-Length` and keep-alive.
+fn framing(res: &mut HttpResponse<DownloadBody>, version: Version) {
+    if version < Version::HTTP_11 && res.body().size() == BodySize::Stream {
+        let head = res.head_mut();
+        head.no_chunking(true);
+        head.set_connection_type(ConnectionType::Close);
     }
 }
 

@@ -2,7 +2,10 @@
 //! overridable options (Django's `DownloadMixin`), and [`ViewOptions`], the
 //! attribute defaults the derive provides.
 
-use std::{borrow::Cow, time::SystemTime};
+use std::{
+    borrow::Cow,
+    time::{Duration, SystemTime},
+};
 
 use actix_web::HttpRequest;
 
@@ -302,6 +305,52 @@ pub trait GetFile: ViewOptions {
     /// ```
     fn buffering(&self, _req: &HttpRequest) -> bool {
         Self::OPTIONS.buffering
+    }
+
+    /// How long a download waits for a client that takes no body byte: a
+    /// download whose client has taken no body byte for this long is
+    /// abandoned: its producer is stopped and dropped, the connection
+    /// aborted at the next chance, and the report says
+    /// [`ClientGone`](crate::Outcome::ClientGone) (timed out). `None` waits
+    /// forever. Default: the `send_timeout` option (60 seconds, nginx's
+    /// default; `send_timeout = 0` gives `None`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use actix_web::{test::TestRequest, HttpRequest};
+    /// use downloadview::{DownloadError, GetFile, ViewOptions, VirtualDownloadView, VirtualFile};
+    ///
+    /// #[derive(VirtualDownloadView, Default)]
+    /// #[download(send_timeout = 30)]
+    /// struct Files;
+    ///
+    /// impl GetFile for Files {
+    ///     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    ///         Ok(VirtualFile::from_static(b"Hello world!\n"))
+    ///     }
+    ///
+    ///     // Exports are fetched by scripts that may pause between reads:
+    ///     // give them ten minutes, everything else the attribute's 30 s.
+    ///     fn send_timeout(&self, req: &HttpRequest) -> Option<Duration> {
+    ///         if req.path().starts_with("/exports/") {
+    ///             Some(Duration::from_secs(600))
+    ///         } else {
+    ///             Some(Duration::from_secs(Self::OPTIONS.send_timeout))
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let export = TestRequest::get().uri("/exports/all.csv").to_http_request();
+    /// assert_eq!(Files.send_timeout(&export), Some(Duration::from_secs(600)));
+    /// let page = TestRequest::get().uri("/files/a.txt").to_http_request();
+    /// assert_eq!(Files.send_timeout(&page), Some(Duration::from_secs(30)));
+    /// # let _ = actix_web::App::new().route("/exports/{name}", Files::route());
+    /// ```
+    fn send_timeout(&self, _req: &HttpRequest) -> Option<Duration> {
+        match Self::OPTIONS.send_timeout {
+            0 => None,
+            secs => Some(Duration::from_secs(secs)),
+        }
     }
 
     /// Django's rule for `If-Modified-Since`: `false` answers 304 Not Modified.

@@ -1,5 +1,5 @@
 //! Test support for downloadview's black-box tests: a real-socket test server
-//! and a raw HTTP/1.1 client that reports exactly what went over the wire,
+//! and a raw HTTP/1.x client that reports exactly what went over the wire,
 //! including whether the body ended cleanly (a complete chunked terminator or
 //! the full `Content-Length`) or was cut off.
 #![allow(missing_docs, unreachable_pub)]
@@ -34,18 +34,29 @@ pub fn serve_with<F>(workers: usize, configure: F) -> TestServer
 where
     F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
 {
+    serve_tuned(workers, None, configure)
+}
+
+/// Serves `configure` with `workers` workers, each with a blocking pool of
+/// at most `max_blocking` threads when given (actix-web's default: 512
+/// divided by the number of cores).
+pub fn serve_tuned<F>(workers: usize, max_blocking: Option<usize>, configure: F) -> TestServer
+where
+    F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local addr");
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || App::new().configure(configure.clone()))
+            let mut server = HttpServer::new(move || App::new().configure(configure.clone()))
                 .workers(workers)
                 .disable_signals()
-                .shutdown_timeout(1)
-                .listen(listener)
-                .expect("listen")
-                .run();
+                .shutdown_timeout(1);
+            if let Some(max) = max_blocking {
+                server = server.worker_max_blocking_threads(max);
+            }
+            let server = server.listen(listener).expect("listen").run();
             tx.send(server.handle()).expect("send handle");
             server.await.expect("server");
         });
@@ -166,6 +177,89 @@ pub fn raw_request(addr: SocketAddr, raw: &[u8], head_request: bool) -> Response
     read_response(&mut stream, head_request)
 }
 
+/// How a connection ended once a response had been sent on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The server closed it cleanly (end of stream).
+    Closed,
+    /// The server reset it.
+    Reset,
+    /// It was still open when the reader gave up waiting.
+    Open,
+}
+
+/// Everything the server sent on one connection in answer to `raw`, read
+/// until the server ended the connection or `wait` passed without a byte.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// Every byte received, framing included, exactly as sent.
+    pub raw: Vec<u8>,
+    pub ending: Ending,
+}
+
+impl Exchange {
+    /// The raw bytes parsed as one response (the body by its framing, or
+    /// everything after the head when it has none).
+    pub fn response(&self, head_request: bool) -> Response {
+        parse_response(&mut self.raw.as_slice(), head_request).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The bytes after the head, exactly as sent (no framing removed).
+    pub fn raw_body(&self) -> &[u8] {
+        let end = self
+            .raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(self.raw.len(), |i| i + 4);
+        &self.raw[end..]
+    }
+}
+
+/// Sends `raw` on a new connection and keeps reading until the server ends
+/// the connection, or until `wait` passes without a byte.
+pub fn exchange(addr: SocketAddr, raw: &[u8], wait: Duration) -> Exchange {
+    let mut stream = connect(addr);
+    stream.set_read_timeout(Some(wait)).expect("timeout");
+    stream.write_all(raw).expect("send request");
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 64 * 1024];
+    let ending = loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break Ending::Closed,
+            Ok(n) => received.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break Ending::Reset,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                break Ending::Open
+            }
+            Err(e) => panic!("reading the response: {e}"),
+        }
+    };
+    Exchange {
+        raw: received,
+        ending,
+    }
+}
+
+/// The number of threads of this process.
+pub fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|dir| dir.count())
+        .expect("/proc/self/task")
+}
+
+/// A client that sends `GET path` and then reads nothing: the server fills
+/// the connection's kernel buffers and stalls. Dropped, it closes.
+pub fn stall(addr: SocketAddr, path: &str) -> TcpStream {
+    let mut stream = connect(addr);
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").expect("send request");
+    stream
+}
+
 pub fn connect(addr: SocketAddr) -> TcpStream {
     let stream = TcpStream::connect(addr).expect("connect");
     stream
@@ -181,6 +275,11 @@ pub fn read_response(stream: &mut TcpStream, head_request: bool) -> Response {
 
 /// As [`read_response`]; `Err` when the connection closes before a response head.
 pub fn try_read_response(stream: &mut TcpStream, head_request: bool) -> Result<Response, String> {
+    parse_response(stream, head_request)
+}
+
+/// Reads one response from any byte source: a socket, or bytes already read.
+pub fn parse_response(stream: &mut dyn Read, head_request: bool) -> Result<Response, String> {
     let mut reader = Buffered {
         stream,
         buf: Vec::new(),
@@ -232,7 +331,7 @@ pub fn try_read_response(stream: &mut TcpStream, head_request: bool) -> Result<R
 }
 
 struct Buffered<'a> {
-    stream: &'a mut TcpStream,
+    stream: &'a mut dyn Read,
     buf: Vec<u8>,
     pos: usize,
 }

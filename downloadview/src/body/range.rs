@@ -9,23 +9,22 @@
 //!   needed are taken from it (its last chunk is truncated, zero-copy, and no
 //!   chunk more is pulled).
 //!
-//! Readers and generators become a lazy chunk iterator, which the ordinary
-//! engine runs on the blocking pool (byte-bounded channel, stop on
-//! disconnect). Only [`DownloadBody::new`] is used, with the exact length
+//! Readers and generators become a lazy chunk iterator, pulled a step at a
+//! time on the blocking pool like any pull source. The exact length is
 //! declared, so the size enforcement aborts the connection when a source
 //! comes up short.
 
 use std::{
     io::{self, Read, Seek, SeekFrom},
-    sync::Arc,
     vec,
 };
 
 use bytes::{Bytes, BytesMut};
 
-use super::{DownloadBody, CHUNK};
+use super::{DownloadBody, Kind, Receiver, Slices};
 use crate::{
-    file::{BoxError, ChunkIter, ReadSeek, Source},
+    chunk::{BoxError, Items, CHUNK},
+    file::{ChunkIter, Generate, ReadSeek, Source},
     multipart::{Multipart, Part},
     range::ByteRange,
 };
@@ -47,32 +46,36 @@ impl DownloadBody {
     }
 
     fn parts(source: Source, parts: Vec<Part>, trailer: Bytes, declared: u64) -> Self {
-        let source = match source {
+        let kind = match source {
             Source::Bytes(bytes) => in_memory(&bytes, parts, trailer),
-            Source::Seek(reader) => Source::Iter(Box::new(SeekParts {
+            Source::Seek(reader) => Kind::Channel(Receiver::pull(Box::new(Items(SeekParts {
                 reader,
                 parts: parts.into_iter(),
                 trailer: Some(trailer),
                 seek_to: None,
                 remaining: 0,
-            })),
-            Source::Generator(generate) => Source::Iter(generated(generate, parts, trailer)),
+            })))),
+            Source::Generator(generate) => Kind::Channel(Receiver::pull(Box::new(Items(
+                generated(generate, parts, trailer),
+            )))),
             // The plan only ranges over the three sources above; anything else
             // must not be sent as if it were the requested bytes.
             _ => failing("this source cannot serve ranges"),
         };
-        DownloadBody::new(source, Some(declared))
+        DownloadBody::of_kind(kind, Some(declared))
     }
 }
 
-/// A source that fails at once (the response is aborted).
-fn failing(why: &'static str) -> Source {
-    Source::Iter(Box::new(std::iter::once(Err(io::Error::other(why).into()))))
+/// A body that fails at once (the response is aborted).
+fn failing(why: &'static str) -> Kind {
+    Kind::Stream(Box::pin(futures_util::stream::once(async move {
+        Err::<Bytes, BoxError>(io::Error::other(why).into())
+    })))
 }
 
-/// The segments (part heads, zero-copy slices, trailer) as a stream of chunks
-/// of at most [`CHUNK`] bytes.
-fn in_memory(bytes: &Bytes, parts: Vec<Part>, trailer: Bytes) -> Source {
+/// The segments (part heads, zero-copy slices, trailer), sent as zero-copy
+/// slices.
+fn in_memory(bytes: &Bytes, parts: Vec<Part>, trailer: Bytes) -> Kind {
     let mut segments = Vec::with_capacity(parts.len() * 2 + 1);
     for part in parts {
         let ByteRange { first, last } = part.range;
@@ -90,23 +93,12 @@ fn in_memory(bytes: &Bytes, parts: Vec<Part>, trailer: Bytes) -> Source {
         segments.push(slice);
     }
     segments.push(trailer);
-    let chunks = segments.into_iter().flat_map(|mut segment| {
-        std::iter::from_fn(move || {
-            (!segment.is_empty()).then(|| segment.split_to(segment.len().min(CHUNK)))
-        })
-    });
-    Source::Stream(Box::pin(futures_util::stream::iter(
-        chunks.map(Ok::<Bytes, BoxError>),
-    )))
+    Kind::Slices(Slices::new(segments))
 }
 
 /// Each part's head, then exactly its bytes from the generator started at its
 /// first byte; then the trailer.
-fn generated(
-    generate: Arc<dyn Fn(u64) -> ChunkIter + Send + Sync + 'static>,
-    parts: Vec<Part>,
-    trailer: Bytes,
-) -> ChunkIter {
+fn generated(generate: Generate, parts: Vec<Part>, trailer: Bytes) -> ChunkIter {
     let iter = parts
         .into_iter()
         .flat_map(move |part| {

@@ -1,7 +1,7 @@
 //! Follows one response to its end and reports its [`Outcome`] exactly once.
 //!
-//! The body calls [`Tracker::first_byte`] once and [`Tracker::end`] once (or
-//! is dropped first): no work per chunk beyond the byte count the body keeps
+//! The body notes its first byte once and ends the tracker once (or is
+//! dropped first): no work per chunk beyond the byte count the body keeps
 //! anyway. At the end the tracker becomes a compact [`Job`] for the reporter
 //! thread, where the report is put together.
 
@@ -31,8 +31,13 @@ pub(crate) struct RangeSpan {
 /// held (a reference count) rather than its method and path copied, and
 /// those are read once, at the end.
 pub(crate) struct Tracker {
-    pub(crate) started: Instant,
     pub(crate) request: HttpRequest,
+    pub(crate) facts: Facts,
+}
+
+/// Everything of a [`Tracker`] but the request: `Send`.
+pub(crate) struct Facts {
+    pub(crate) started: Instant,
     pub(crate) status: StatusCode,
     pub(crate) basename: Option<Cow<'static, str>>,
     pub(crate) size: Option<u64>,
@@ -41,14 +46,53 @@ pub(crate) struct Tracker {
     pub(crate) hook: Hook,
 }
 
+/// A tracker whose method and path were copied out of the request, so that
+/// the report can be made on another thread (when `send_timeout` fires).
+pub(crate) struct Detached {
+    method: Method,
+    path: Box<str>,
+    facts: Facts,
+}
+
 impl Tracker {
     /// The tracker of a response with this status and these ranges.
     pub(crate) fn answering(mut self, status: StatusCode, ranges: Vec<RangeSpan>) -> Self {
-        self.status = status;
-        self.ranges = ranges;
+        self.facts.status = status;
+        self.facts.ranges = ranges;
         self
     }
 
+    /// Ends the response with `outcome` after `bytes` body bytes and queues
+    /// its report for the reporter thread. For a completed GET or HEAD this
+    /// allocates nothing (the queue's storage is reused) and formats nothing.
+    pub(crate) fn end(self, outcome: Outcome, bytes: u64, error: Option<String>) {
+        let Tracker { request, facts } = self;
+        facts.end(request.method(), request.path(), outcome, bytes, error);
+    }
+
+    /// The tracker, with the request's method and path copied out of it.
+    pub(crate) fn detach(self) -> Detached {
+        Detached {
+            method: self.request.method().clone(),
+            path: self.request.path().into(),
+            facts: self.facts,
+        }
+    }
+}
+
+impl Detached {
+    /// As [`Tracker::end`].
+    pub(crate) fn end(self, outcome: Outcome, bytes: u64, error: Option<String>) {
+        self.facts
+            .end(&self.method, &self.path, outcome, bytes, error);
+    }
+
+    pub(crate) fn facts(&mut self) -> &mut Facts {
+        &mut self.facts
+    }
+}
+
+impl Facts {
     /// Notes the time of the first body byte.
     pub(crate) fn first_byte(&mut self) {
         if self.first_byte.is_none() {
@@ -56,14 +100,10 @@ impl Tracker {
         }
     }
 
-    /// Ends the response with `outcome` after `bytes` body bytes and queues
-    /// its report for the reporter thread. For a completed GET or HEAD this
-    /// allocates nothing (the queue's storage is reused) and formats nothing.
-    pub(crate) fn end(self, outcome: Outcome, bytes: u64, error: Option<String>) {
+    fn end(self, method: &Method, path: &str, outcome: Outcome, bytes: u64, error: Option<String>) {
         let duration = Instant::now().duration_since(self.started);
-        let Tracker {
+        let Facts {
             started,
-            request,
             status,
             basename,
             size,
@@ -71,14 +111,14 @@ impl Tracker {
             first_byte,
             hook,
         } = self;
-        let verb = match *request.method() {
+        let verb = match *method {
             Method::GET => Verb::Get,
             Method::HEAD => Verb::Head,
             _ => Verb::Other,
         };
         let rare = (verb == Verb::Other || !ranges.is_empty() || error.is_some()).then(|| {
             Box::new(Rare {
-                method: (verb == Verb::Other).then(|| request.method().clone()),
+                method: (verb == Verb::Other).then(|| method.clone()),
                 ranges: ranges
                     .iter()
                     .map(|r| RangeReport {
@@ -107,6 +147,6 @@ impl Tracker {
             verb,
             rare,
         };
-        report::dispatch(job, request.path());
+        report::dispatch(job, path);
     }
 }

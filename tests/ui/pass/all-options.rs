@@ -11,6 +11,7 @@ use downloadview::{DownloadError, DownloadOptions, GetFile, ViewOptions, Virtual
     charset = "iso-8859-1",
     cache_control = "private, max-age=60",
     buffering = false,
+    send_timeout = 300,
 )]
 struct View;
 
@@ -28,7 +29,8 @@ fn main() {
         .encoding("gzip")
         .charset("iso-8859-1")
         .cache_control("private, max-age=60")
-        .buffering(false);
+        .buffering(false)
+        .send_timeout(300);
     assert_eq!(View::OPTIONS, EXPECTED);
     let _ = View::route();
 }

@@ -1,0 +1,482 @@
+//! The queue between a blocking producer and its response, bounded in bytes
+//! by a window that adapts to the client (SPEC §9).
+//!
+//! Two kinds of producer fill it:
+//!
+//! - a **pull source** ([`Pull`]) is run a step at a time on the blocking
+//!   pool ([`Receiver::pull`]): a step adds bytes until the window is full,
+//!   then returns, and the source waits in the channel, holding no thread,
+//!   until the response has taken enough for the next step;
+//! - a **writer closure** runs on a writer thread (`body/push.rs`) and waits
+//!   in [`Channel::send_blocking`] while the window is full.
+//!
+//! The window starts small and grows with a fast client
+//! ([`window_for`](crate::chunk::window_for)).
+//!
+//! When the response is dropped (the client went away) or `send_timeout`
+//! fires, the channel closes: a running step or writer fails at its next
+//! hand-over, a parked source is dropped on the blocking pool (its `Drop`
+//! may block), and the queued bytes are freed.
+
+use std::{
+    collections::VecDeque,
+    io,
+    panic::{catch_unwind, AssertUnwindSafe},
+    sync::{atomic::Ordering, Arc, Condvar, Mutex, MutexGuard},
+    task::{Context, Poll, Waker},
+};
+
+use bytes::{Bytes, BytesMut};
+
+use crate::chunk::{window_for, Batch, Demand, Outlet, Pace, Pull, Pulled, MIN_CHUNK, MIN_WINDOW};
+
+/// Shared by the response ([`Receiver`]) and its producer.
+pub(crate) struct Channel {
+    pub(crate) demand: Demand,
+    state: Mutex<State>,
+    /// A writer waits here for room.
+    space: Condvar,
+}
+
+struct State {
+    queue: VecDeque<Bytes>,
+    /// How production ended, once it has.
+    end: Option<io::Result<()>>,
+    waker: Option<Waker>,
+    /// A writer waits for room.
+    producer_waiting: bool,
+    /// A pull source between steps.
+    parked: Option<Parked>,
+    /// A pull step runs on the blocking pool.
+    stepping: bool,
+}
+
+/// A pull source and its pace, between steps.
+struct Parked {
+    source: Box<dyn Pull>,
+    pace: Pace,
+    /// Buffers for the next step, allocated by the response (see
+    /// `Batch::fresh_buffer`).
+    spares: Vec<BytesMut>,
+}
+
+impl Channel {
+    fn new() -> Arc<Self> {
+        Arc::new(Channel {
+            demand: Demand::new(MIN_WINDOW, MIN_CHUNK),
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                end: None,
+                waker: None,
+                producer_waiting: false,
+                parked: None,
+                stepping: false,
+            }),
+            space: Condvar::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means a panic elsewhere while holding it; the
+        // state is still consistent (every update is a single push/pop/assign).
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues `chunk` and wakes the response if it waits. Never waits.
+    fn push(&self, mut state: MutexGuard<'_, State>, chunk: Bytes) {
+        self.demand.queued.fetch_add(chunk.len(), Ordering::Relaxed);
+        state.queue.push_back(chunk);
+        let waker = take_waker(&mut state, &self.demand);
+        drop(state);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Queues one chunk from a writer, waiting while the window is full.
+    pub(crate) fn send_blocking(&self, chunk: Bytes) -> io::Result<()> {
+        let len = chunk.len();
+        let mut state = self.lock();
+        loop {
+            if self.demand.is_closed() {
+                return Err(gone());
+            }
+            let queued = self.demand.queued.load(Ordering::Relaxed);
+            if queued == 0 || queued + len <= self.demand.window.load(Ordering::Relaxed) {
+                break;
+            }
+            state.producer_waiting = true;
+            state = self
+                .space
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        self.push(state, chunk);
+        Ok(())
+    }
+
+    /// Ends production with `result` (a writer's, once it returned).
+    pub(crate) fn finish(&self, result: io::Result<()>) {
+        let mut state = self.lock();
+        state.end = Some(result);
+        let waker = take_waker(&mut state, &self.demand);
+        drop(state);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Stops production for good: the response is gone or timed out. The
+    /// queued bytes are freed; a parked source is dropped on the blocking
+    /// pool when there is one (else here); a running step or a waiting
+    /// writer fails at its next hand-over.
+    pub(crate) fn close(&self) {
+        self.demand.closed.store(true, Ordering::Relaxed);
+        let mut state = self.lock();
+        state.queue.clear();
+        self.demand.queued.store(0, Ordering::Relaxed);
+        state.waker = None;
+        let parked = state.parked.take();
+        drop(state);
+        self.space.notify_all();
+        if let Some(parked) = parked {
+            drop_off_worker(parked);
+        }
+    }
+}
+
+/// Takes the response's waker to wake it (after unlocking). `waiting` is
+/// cleared here, under the lock, so that it can never overwrite the `true`
+/// of a newer wait: that would leave the response asleep while small items
+/// pile up in the producer's buffer.
+fn take_waker(state: &mut State, demand: &Demand) -> Option<Waker> {
+    let waker = state.waker.take();
+    if waker.is_some() {
+        demand.waiting.store(false, Ordering::Relaxed);
+    }
+    waker
+}
+
+fn gone() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the client went away")
+}
+
+/// Drops a source where a blocking `Drop` harms no one: on the blocking
+/// pool when a runtime is at hand, else on this thread.
+fn drop_off_worker(parked: Parked) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn_blocking(move || drop(parked));
+        }
+        Err(_) => drop(parked),
+    }
+}
+
+/// A pull step's outlet: queues without waiting (the step ends instead).
+struct StepOutlet<'a>(&'a Channel);
+
+impl Outlet for StepOutlet<'_> {
+    fn send(&mut self, chunk: Bytes) -> io::Result<()> {
+        let channel = self.0;
+        let state = channel.lock();
+        if channel.demand.is_closed() {
+            return Err(gone());
+        }
+        channel.push(state, chunk);
+        Ok(())
+    }
+}
+
+/// A writer's outlet: waits for room.
+pub(crate) struct WriterOutlet<'a>(pub(crate) &'a Channel);
+
+impl Outlet for WriterOutlet<'_> {
+    fn send(&mut self, chunk: Bytes) -> io::Result<()> {
+        self.0.send_blocking(chunk)
+    }
+}
+
+/// Runs steps of `parked` on this (blocking pool) thread until the window is
+/// full, the source ends or fails, or the response is gone.
+fn run_steps(channel: Arc<Channel>, mut parked: Parked) {
+    loop {
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let mut outlet = StepOutlet(&channel);
+            let Parked {
+                source,
+                pace,
+                spares,
+            } = &mut parked;
+            let mut batch = Batch::new(&channel.demand, &mut outlet, pace, spares, true);
+            let pulled = source.pull(&mut batch)?;
+            batch.flush()?;
+            Ok::<_, io::Error>(pulled)
+        }))
+        .unwrap_or_else(|_| Err(io::Error::other("the body source panicked")));
+        let mut state = channel.lock();
+        if channel.demand.is_closed() {
+            state.stepping = false;
+            drop(state);
+            drop(parked);
+            return;
+        }
+        match result {
+            Ok(Pulled::More) => {
+                if low_water(&channel.demand) {
+                    // The response drained the queue while this step ran:
+                    // go on with the thread we have.
+                    continue;
+                }
+                // No spare is kept while the source waits: a stalled client
+                // holds its window and nothing more.
+                parked.spares.clear();
+                state.parked = Some(parked);
+                state.stepping = false;
+                return;
+            }
+            Ok(Pulled::End) => state.end = Some(Ok(())),
+            Err(err) => state.end = Some(Err(err)),
+        }
+        state.stepping = false;
+        let waker = take_waker(&mut state, &channel.demand);
+        drop(state);
+        // The source is dropped here, on the blocking pool, before the
+        // response learns that it ended.
+        drop(parked);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        return;
+    }
+}
+
+/// Whether the queue is low enough for the next step (or for a waiting
+/// writer): a quarter of the window. Refilling at every chunk taken would
+/// make the two threads take turns chunk by chunk on a busy core.
+fn low_water(demand: &Demand) -> bool {
+    demand.queued.load(Ordering::Relaxed) <= demand.window.load(Ordering::Relaxed) / 4
+}
+
+/// The response's end of the channel.
+pub(crate) struct Receiver {
+    channel: Arc<Channel>,
+    /// Bytes taken so far: the window grows with them.
+    taken: u64,
+    /// A writer not yet started: it starts at the first poll.
+    writer: Option<super::push::WriteFn>,
+}
+
+impl Receiver {
+    /// The receiving end of `source`, run a step at a time from the first poll.
+    pub(crate) fn pull(source: Box<dyn Pull>) -> Self {
+        let channel = Channel::new();
+        channel.lock().parked = Some(Parked {
+            source,
+            pace: Pace::new(),
+            spares: Vec::new(),
+        });
+        Receiver {
+            channel,
+            taken: 0,
+            writer: None,
+        }
+    }
+
+    /// The receiving end of a writer closure, started at the first poll.
+    pub(crate) fn writer(write: super::push::WriteFn) -> Self {
+        Receiver {
+            channel: Channel::new(),
+            taken: 0,
+            writer: Some(write),
+        }
+    }
+
+    /// The channel, for `send_timeout` to close.
+    pub(crate) fn channel(&self) -> &Arc<Channel> {
+        &self.channel
+    }
+
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+        if let Some(write) = self.writer.take() {
+            super::push::spawn(Arc::clone(&self.channel), write);
+        }
+        let channel = &*self.channel;
+        let demand = &channel.demand;
+        let mut state = channel.lock();
+        if let Some(chunk) = state.queue.pop_front() {
+            demand.queued.fetch_sub(chunk.len(), Ordering::Relaxed);
+            self.taken += chunk.len() as u64;
+            if low_water(demand) {
+                self.grow();
+                if state.producer_waiting {
+                    state.producer_waiting = false;
+                    channel.space.notify_one();
+                }
+                self.step(state);
+            }
+            return Poll::Ready(Some(Ok(chunk)));
+        }
+        match state.end.take() {
+            Some(Ok(())) => {
+                state.end = Some(Ok(()));
+                Poll::Ready(None)
+            }
+            Some(Err(err)) => {
+                state.end = Some(Ok(()));
+                Poll::Ready(Some(Err(err)))
+            }
+            None => {
+                self.grow();
+                match &state.waker {
+                    Some(waker) if waker.will_wake(cx.waker()) => {}
+                    _ => state.waker = Some(cx.waker().clone()),
+                }
+                demand.waiting.store(true, Ordering::Relaxed);
+                if state.producer_waiting {
+                    state.producer_waiting = false;
+                    channel.space.notify_one();
+                }
+                self.step(state);
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Starts the next pull step when the source is parked, with buffers
+    /// for the room in the window.
+    fn step(&self, mut state: MutexGuard<'_, State>) {
+        if state.stepping {
+            return;
+        }
+        let Some(mut parked) = state.parked.take() else {
+            return;
+        };
+        state.stepping = true;
+        drop(state);
+        let demand = &self.channel.demand;
+        let chunk = demand.chunk.load(Ordering::Relaxed);
+        let room = demand
+            .window
+            .load(Ordering::Relaxed)
+            .saturating_sub(demand.queued.load(Ordering::Relaxed));
+        let wanted = room.div_ceil(chunk) + 1;
+        while parked.spares.len() < wanted {
+            parked.spares.push(BytesMut::with_capacity(chunk));
+        }
+        let channel = Arc::clone(&self.channel);
+        tokio::task::spawn_blocking(move || run_steps(channel, parked));
+    }
+
+    /// Widens the window as the client takes bytes (before each refill).
+    fn grow(&self) {
+        let demand = &self.channel.demand;
+        let (window, chunk) = window_for(self.taken);
+        if window > demand.window.load(Ordering::Relaxed) {
+            demand.window.store(window, Ordering::Relaxed);
+            demand.chunk.store(chunk, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.channel.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{sync::mpsc, time::Duration};
+
+    use futures_util::future::poll_fn;
+
+    use super::*;
+    use crate::chunk::CHUNK;
+
+    /// An endless source of `size`-byte items, counting its pull steps.
+    struct Endless {
+        item: Bytes,
+        steps: Arc<std::sync::atomic::AtomicUsize>,
+        _dropped: DropSignal,
+    }
+
+    impl Pull for Endless {
+        fn pull(&mut self, batch: &mut Batch<'_>) -> io::Result<Pulled> {
+            self.steps.fetch_add(1, Ordering::Relaxed);
+            while !batch.paused() {
+                batch.push(self.item.clone())?;
+            }
+            Ok(Pulled::More)
+        }
+    }
+
+    struct DropSignal(mpsc::Sender<()>);
+
+    impl Drop for DropSignal {
+        fn drop(&mut self) {
+            let _ = self.0.send(());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stalled_response_holds_one_small_window_and_no_step() {
+        let (tx, rx) = mpsc::channel();
+        let steps = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut rx_body = Receiver::pull(Box::new(Endless {
+            item: Bytes::from(vec![1u8; 1000]),
+            steps: Arc::clone(&steps),
+            _dropped: DropSignal(tx),
+        }));
+        // Take 100 KiB, then stop taking.
+        let mut taken = 0;
+        while taken < 100 * 1024 {
+            taken += poll_fn(|cx| rx_body.poll_next(cx))
+                .await
+                .unwrap()
+                .unwrap()
+                .len();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        {
+            let state = rx_body.channel.lock();
+            assert!(
+                !state.stepping,
+                "a step still runs for a response that takes nothing"
+            );
+            assert!(state.parked.is_some(), "the source waits in the channel");
+            let queued = rx_body.channel.demand.queued.load(Ordering::Relaxed);
+            assert!(queued <= MIN_WINDOW + MIN_CHUNK, "{queued} bytes queued");
+        }
+        let steps_before = steps.load(Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(steps.load(Ordering::Relaxed), steps_before);
+        // Dropping the response drops the parked source.
+        drop(rx_body);
+        rx.recv_timeout(Duration::from_secs(1)).expect("dropped");
+    }
+
+    #[tokio::test]
+    async fn a_fast_response_widens_the_window_to_the_largest() {
+        let (tx, _rx) = mpsc::channel();
+        let steps = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut rx_body = Receiver::pull(Box::new(Endless {
+            item: Bytes::from(vec![1u8; CHUNK]),
+            steps: Arc::clone(&steps),
+            _dropped: DropSignal(tx),
+        }));
+        let mut taken = 0;
+        while taken < 64 << 20 {
+            let chunk = poll_fn(|cx| rx_body.poll_next(cx)).await.unwrap().unwrap();
+            assert!(chunk.len() <= CHUNK);
+            taken += chunk.len();
+        }
+        let demand = &rx_body.channel.demand;
+        assert_eq!(demand.window.load(Ordering::Relaxed), 1024 * 1024);
+        assert_eq!(demand.chunk.load(Ordering::Relaxed), CHUNK);
+        // Far fewer steps than chunks: steps refill three quarters of a window.
+        let steps = steps.load(Ordering::Relaxed);
+        assert!(steps < 400, "{steps} steps for 64 MiB");
+    }
+}

@@ -1,0 +1,698 @@
+//! How a blocking producer's bytes become chunks: the coalescing buffer
+//! ([`Batch`]) and the trait every pull source implements ([`Pull`]).
+//!
+//! This is the vocabulary shared by the sources (`file.rs`, which describes
+//! them) and the engine (`body/`, which runs them): a producer — a pull step
+//! on the blocking pool, or a writer closure on its own thread — writes into
+//! a `Batch`, which coalesces small items into chunks of at most the size the
+//! response asks for ([`Demand::chunk`]) and hands each chunk to an
+//! [`Outlet`]. Nothing here blocks, spawns or locks by itself: that is the
+//! outlet's business.
+//!
+//! The buffer is initialised memory (zeroed once per chunk): readers read
+//! straight into it, and a tiny item is copied in with a few fixed-size moves
+//! instead of a call to `memcpy`, all in safe code.
+
+use std::{
+    any::Any,
+    io::{self, Read, Write},
+    sync::atomic::{AtomicBool, AtomicUsize, Ordering},
+    time::{Duration, Instant},
+};
+
+use bytes::{Bytes, BytesMut};
+
+/// The largest chunk handed to the response: what actix-files reads per
+/// chunk, and what actix-web writes per system call once its 32 KiB write
+/// buffer is full.
+pub(crate) const CHUNK: usize = 64 * 1024;
+/// The smallest chunk a fast producer builds, and the size from which an
+/// item travels alone instead of being copied into the buffer.
+pub(crate) const MIN_CHUNK: usize = 16 * 1024;
+
+/// The window of a response whose client has taken less than [`GRACE`]:
+/// two of the smallest chunks, enough to keep bytes flowing while the next
+/// step runs.
+pub(crate) const MIN_WINDOW: usize = 32 * 1024;
+/// The window of a client that has taken more: a fast client takes it in
+/// about a millisecond, so a refill (three quarters of it) costs two thread
+/// switches per 768 KiB.
+const MAX_WINDOW: usize = 1024 * 1024;
+/// Bytes a client takes with the small window: what the kernel's buffers of
+/// one connection can absorb from a client that reads nothing (Linux's
+/// largest automatic send buffer, `tcp_wmem`, is 4 MiB).
+const GRACE: u64 = 4 << 20;
+
+/// The window and the chunk size for a response whose client has taken
+/// `taken` bytes.
+///
+/// A client that stops reading looks fast at first: the kernel's buffers
+/// take megabytes of its download (measured on loopback: about 2.5 MB per
+/// connection, 1,000 connections at once) before the response sees any
+/// back-pressure. So the window stays at [`MIN_WINDOW`] for the first
+/// [`GRACE`] bytes, and what a download that stalls early holds is one
+/// small window. A client that has taken more has proved that it reads: it
+/// gets [`MAX_WINDOW`], so a long download costs few thread hand-overs (one
+/// that then pauses holds at most that). The chunk size follows: the
+/// smallest, [`MIN_CHUNK`], with the small window, which also keeps actix-web's own
+/// write buffer (32 KiB plus the last chunk) small for a client that
+/// stalls; [`CHUNK`] with the large.
+pub(crate) fn window_for(taken: u64) -> (usize, usize) {
+    if taken < GRACE {
+        (MIN_WINDOW, MIN_CHUNK)
+    } else {
+        (MAX_WINDOW, CHUNK)
+    }
+}
+
+/// While coalescing, a response waiting for data gets the buffer once it
+/// holds this much: a fast source fills it in microseconds, and a consumer
+/// faster than the source then takes 4 KiB at a time, not an item or two.
+/// Also the least room the buffer keeps after a hand-over: a smaller
+/// remainder is replaced by a fresh buffer.
+const WAIT_CHUNK: usize = 4 * 1024;
+/// In eager mode, items closer together than this count as fast.
+const FAST_GAP: Duration = Duration::from_micros(200);
+/// Fast items in a row that end eager mode.
+const FAST_ITEMS: u32 = 64;
+/// A chunk that takes longer than this to fill starts eager mode again.
+const SLOW_CHUNK: Duration = Duration::from_millis(5);
+
+/// What the response wants, as a producer sees it: lock-free values read
+/// per chunk (and two of them per small item).
+#[derive(Debug)]
+pub(crate) struct Demand {
+    /// Bytes handed over and not yet taken by the response.
+    pub(crate) queued: AtomicUsize,
+    /// How many bytes the response lets a producer queue ahead of it (its
+    /// window); grows with a fast client (`body/channel.rs`).
+    pub(crate) window: AtomicUsize,
+    /// The largest chunk to build now; grows with the window.
+    pub(crate) chunk: AtomicUsize,
+    /// The response found nothing queued and waits for data.
+    pub(crate) waiting: AtomicBool,
+    /// The response is gone (the client left, or `send_timeout`): stop.
+    pub(crate) closed: AtomicBool,
+}
+
+impl Demand {
+    /// A response that has taken nothing yet: the smallest window.
+    pub(crate) fn new(window: usize, chunk: usize) -> Self {
+        Demand {
+            queued: AtomicUsize::new(0),
+            window: AtomicUsize::new(window),
+            chunk: AtomicUsize::new(chunk),
+            waiting: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the window is full: a pull step ends here.
+    pub(crate) fn is_full(&self) -> bool {
+        self.queued.load(Ordering::Relaxed) >= self.window.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+}
+
+/// Where a [`Batch`] hands its chunks: the engine's queue.
+pub(crate) trait Outlet {
+    /// Queues one chunk; `Err` when the response is gone.
+    fn send(&mut self, chunk: Bytes) -> io::Result<()>;
+}
+
+/// What a pull step ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pulled {
+    /// The window is full; the source has more.
+    More,
+    /// The source has ended.
+    End,
+}
+
+/// A blocking source that can be pulled a step at a time: each call adds the
+/// source's next bytes to `batch` until [`Batch::paused`] or the end. Between
+/// calls the source holds no thread.
+pub(crate) trait Pull: Send {
+    /// Adds bytes until the batch pauses (`Ok(Pulled::More)`) or the source
+    /// ends (`Ok(Pulled::End)`).
+    ///
+    /// # Errors
+    /// The source's own error, or the batch's (the response is gone).
+    fn pull(&mut self, batch: &mut Batch<'_>) -> io::Result<Pulled>;
+}
+
+/// The pace of a source, which decides how long items may wait in the
+/// buffer. It outlives a [`Batch`]: a pull step starts where the last ended.
+///
+/// The producer cannot know whether the source's next item comes at once or
+/// in an hour, and once it has called into the source, bytes left in its own
+/// buffer are out of everyone's reach until the source returns: only a lock
+/// per item would let the response take them. Instead the policy guesses
+/// from the source's recent pace, reading the clock only per chunk or per
+/// item of a slow source:
+///
+/// - **eager** (at the start, and whenever the source proved slow): every
+///   item is handed over as it comes. A slow source loses nothing by that, and
+///   an item before a pause is never held back. [`FAST_ITEMS`] items in a row
+///   less than [`FAST_GAP`] apart end it.
+/// - **coalescing**: items gather into chunks, handed over when the chunk
+///   is full, at [`MIN_CHUNK`] bytes when nothing is queued, or at
+///   [`WAIT_CHUNK`] bytes when the response waits for data. A chunk that took
+///   longer than [`SLOW_CHUNK`] to fill starts eager mode again.
+///
+/// What remains: when a source that proved fast pauses, the bytes it produced
+/// since the last hand-over (less than one chunk) wait for the pause to end.
+#[derive(Debug)]
+pub(crate) struct Pace {
+    eager: bool,
+    /// Eager mode: fast items in a row.
+    fast_items: u32,
+    /// Eager mode: when the previous item came; coalescing: when the chunk
+    /// being built started filling.
+    mark: Instant,
+}
+
+impl Pace {
+    pub(crate) fn new() -> Self {
+        Pace {
+            eager: true,
+            fast_items: 0,
+            mark: Instant::now(),
+        }
+    }
+}
+
+/// A producer's coalescing buffer for one run (a pull step, or a writer's
+/// whole run), handing chunks to an [`Outlet`].
+pub(crate) struct Batch<'a> {
+    demand: &'a Demand,
+    outlet: &'a mut dyn Outlet,
+    pace: &'a mut Pace,
+    /// Empty buffers to build chunks in before allocating any (see
+    /// [`fresh_buffer`](Self::fresh_buffer)).
+    spares: &'a mut Vec<BytesMut>,
+    /// Initialised memory the next chunk is built in; `buf[..filled]` holds
+    /// data. A hand-over splits the data off and keeps building in the rest
+    /// until less than [`WAIT_CHUNK`] is left. Empty until the first byte.
+    buf: BytesMut,
+    filled: usize,
+    /// A pull step stops when the window is full; a writer never does (its
+    /// outlet waits for room instead).
+    pausable: bool,
+    paused: bool,
+}
+
+fn gone() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the client went away")
+}
+
+impl<'a> Batch<'a> {
+    /// A batch handing its chunks to `outlet`; `pausable` for pull steps.
+    pub(crate) fn new(
+        demand: &'a Demand,
+        outlet: &'a mut dyn Outlet,
+        pace: &'a mut Pace,
+        spares: &'a mut Vec<BytesMut>,
+        pausable: bool,
+    ) -> Self {
+        Batch {
+            demand,
+            outlet,
+            pace,
+            spares,
+            buf: BytesMut::new(),
+            filled: 0,
+            pausable,
+            paused: pausable && demand.is_full(),
+        }
+    }
+
+    /// Whether a pull step should return now: the response's window is full
+    /// (checked at each hand-over, so reading this is free).
+    #[inline(always)]
+    pub(crate) fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Hands one item over: a small one is coalesced, a large one travels
+    /// alone (in pieces of at most the chunk size), without a copy.
+    #[inline]
+    pub(crate) fn push(&mut self, chunk: Bytes) -> io::Result<()> {
+        if chunk.len() < MIN_CHUNK {
+            self.push_small(&chunk)
+        } else {
+            self.push_large(chunk)
+        }
+    }
+
+    /// Copies a small item (less than [`MIN_CHUNK`] bytes) into the buffer.
+    ///
+    /// Inlined into each iterator's pull loop: the common case, an item
+    /// joining a buffer that is not due for a hand-over, is a copy and two
+    /// relaxed loads; everything else (eager mode, hand-overs, cancellation)
+    /// takes [`push_small_slow`](Self::push_small_slow). Cancellation is
+    /// still noticed at the next hand-over, at most one chunk later.
+    #[inline(always)]
+    pub(crate) fn push_small(&mut self, data: &[u8]) -> io::Result<()> {
+        let end = self.filled + data.len();
+        if !self.pace.eager
+            && end < self.buf.len()
+            && !self.demand.waiting.load(Ordering::Relaxed)
+            && (end < MIN_CHUNK || self.demand.queued.load(Ordering::Relaxed) != 0)
+        {
+            // None of `maybe_flush`'s conditions can hold after this copy.
+            self.append(data);
+            return Ok(());
+        }
+        self.push_small_slow(data)
+    }
+
+    #[inline(never)]
+    fn push_small_slow(&mut self, data: &[u8]) -> io::Result<()> {
+        if self.demand.is_closed() {
+            return Err(gone());
+        }
+        if self.buf.len() - self.filled < data.len() {
+            // Chunks never exceed the buffer; after a hand-over it has at
+            // least WAIT_CHUNK bytes of room, maybe less than this item.
+            self.flush()?;
+            if self.buf.len() < data.len() {
+                self.fresh_buffer();
+            }
+        }
+        self.append(data);
+        self.maybe_flush()
+    }
+
+    /// A new buffer of the chunk size the response asks for now: a spare
+    /// when there is one, else a fresh allocation.
+    ///
+    /// Pull steps get spares allocated by the response, on the worker: the
+    /// chunks are freed there (once actix-web has copied them), so their
+    /// memory goes back to the allocator's arena of the thread that will
+    /// allocate the next ones. Allocated on whichever blocking-pool thread
+    /// runs the step, each step's buffers came from another arena, freed
+    /// ones were returned to the system and the next faulted in again: a
+    /// million 13-byte items measured 740 MB/s that way, 900 MB/s with one
+    /// arena for all (`MALLOC_ARENA_MAX=1`).
+    fn fresh_buffer(&mut self) {
+        let size = self
+            .demand
+            .chunk
+            .load(Ordering::Relaxed)
+            .clamp(MIN_CHUNK, CHUNK);
+        self.buf = match self.spares.pop() {
+            Some(mut spare) => {
+                spare.resize(size, 0);
+                spare
+            }
+            None => BytesMut::zeroed(size),
+        };
+    }
+
+    /// Copies `data` after the buffered bytes; the caller made room for it.
+    #[inline(always)]
+    fn append(&mut self, data: &[u8]) {
+        let end = self.filled + data.len();
+        copy(&mut self.buf[self.filled..end], data);
+        self.filled = end;
+    }
+
+    /// Hands over what is buffered, then `chunk` in pieces of at most the
+    /// chunk size, without copying it.
+    #[inline(never)]
+    fn push_large(&mut self, mut chunk: Bytes) -> io::Result<()> {
+        if self.demand.is_closed() {
+            return Err(gone());
+        }
+        self.flush()?;
+        let piece = self
+            .demand
+            .chunk
+            .load(Ordering::Relaxed)
+            .clamp(MIN_CHUNK, CHUNK);
+        while chunk.len() > piece {
+            self.send(chunk.split_to(piece))?;
+        }
+        self.send(chunk)
+    }
+
+    /// Reads `reader` into the buffer until the batch pauses or the reader
+    /// ends; at most `limit` bytes when given (then ending early is an
+    /// error). Returns what ended the run and the bytes read.
+    pub(crate) fn read_from(
+        &mut self,
+        reader: &mut dyn Read,
+        limit: Option<u64>,
+    ) -> io::Result<(Pulled, u64)> {
+        let mut read = 0u64;
+        loop {
+            if self.paused {
+                return Ok((Pulled::More, read));
+            }
+            if self.demand.is_closed() {
+                return Err(gone());
+            }
+            let left = limit.map(|l| l - read);
+            if left == Some(0) {
+                return Ok((Pulled::End, read));
+            }
+            if self.filled == self.buf.len() {
+                self.flush()?;
+                if self.buf.len() - self.filled < WAIT_CHUNK {
+                    self.fresh_buffer();
+                }
+            }
+            let room = self.buf.len() - self.filled;
+            // `left` is below `room` (a usize) when it is used.
+            let want = left.map_or(room, |l| room.min(l.try_into().unwrap_or(room)));
+            let n = loop {
+                match reader.read(&mut self.buf[self.filled..self.filled + want]) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other?,
+                }
+            };
+            if n == 0 {
+                return match left {
+                    Some(missing) => Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("the source ended {missing} bytes short of the requested range"),
+                    )),
+                    None => Ok((Pulled::End, read)),
+                };
+            }
+            self.filled += n;
+            read += n as u64;
+            self.maybe_flush()?;
+        }
+    }
+
+    /// Applies the flush policy after an item (or a read, or a write) landed
+    /// in the buffer. See [`Pace`].
+    fn maybe_flush(&mut self) -> io::Result<()> {
+        let len = self.filled;
+        if len == 0 {
+            return Ok(());
+        }
+        if self.pace.eager {
+            let now = Instant::now();
+            if now.duration_since(self.pace.mark) < FAST_GAP {
+                self.pace.fast_items += 1;
+            } else {
+                self.pace.fast_items = 0;
+            }
+            self.pace.mark = now;
+            if self.pace.fast_items < FAST_ITEMS {
+                return self.flush();
+            }
+            // The source proved fast: coalesce from now on; the chunk being
+            // built started filling now.
+            self.pace.eager = false;
+        }
+        if len >= self.buf.len()
+            || (len >= MIN_CHUNK && self.demand.queued.load(Ordering::Relaxed) == 0)
+            || (len >= WAIT_CHUNK && self.demand.waiting.load(Ordering::Relaxed))
+        {
+            self.flush()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Hands over what is buffered.
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        if self.filled == 0 {
+            return Ok(());
+        }
+        if !self.pace.eager && self.pace.mark.elapsed() > SLOW_CHUNK {
+            // This chunk took long to fill: the source is slow (or just
+            // paused). Hand each item over as it comes until it proves fast.
+            self.pace.eager = true;
+            self.pace.fast_items = 0;
+        }
+        let chunk = self.buf.split_to(self.filled).freeze();
+        self.filled = 0;
+        if self.buf.len() < WAIT_CHUNK {
+            self.buf = BytesMut::new();
+        }
+        self.send(chunk)?;
+        if !self.pace.eager {
+            // The next chunk starts filling now, after any wait for room.
+            self.pace.mark = Instant::now();
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, chunk: Bytes) -> io::Result<()> {
+        self.outlet.send(chunk)?;
+        if self.pausable && self.demand.is_full() {
+            self.paused = true;
+        }
+        Ok(())
+    }
+}
+
+impl Write for Batch<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.demand.is_closed() {
+            return Err(gone());
+        }
+        if data.is_empty() {
+            return Ok(0);
+        }
+        if self.filled == self.buf.len() {
+            self.flush()?;
+            if self.buf.len() - self.filled < WAIT_CHUNK {
+                self.fresh_buffer();
+            }
+        }
+        let n = data.len().min(self.buf.len() - self.filled);
+        self.append(&data[..n]);
+        self.maybe_flush()?;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // Hand-over is driven by the policy above; an explicit flush from the
+        // writer (e.g. `csv::Writer::flush`) must not force tiny chunks.
+        Ok(())
+    }
+}
+
+/// A boxed error, as the fallible sources report it.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A blocking iterator of chunks pulled a step at a time: each user iterator
+/// gets a pull loop of its own, compiled for its item type, with
+/// [`Batch::push_small`] inlined; the common item types are copied from
+/// where they are, without becoming `Bytes` first (for a `String`, that
+/// would reallocate it to its length).
+pub(crate) struct Items<I>(pub(crate) I);
+
+impl<I, T, E> Pull for Items<I>
+where
+    I: Iterator<Item = Result<T, E>> + Send,
+    T: Into<Bytes> + 'static,
+    E: Into<BoxError>,
+{
+    fn pull(&mut self, batch: &mut Batch<'_>) -> io::Result<Pulled> {
+        while !batch.paused() {
+            let Some(item) = self.0.next() else {
+                return Ok(Pulled::End);
+            };
+            let item = item.map_err(|e| io::Error::other(e.into()))?;
+            match small_slice(&item) {
+                Some(data) => batch.push_small(data)?,
+                None => batch.push(item.into())?,
+            }
+        }
+        Ok(Pulled::More)
+    }
+}
+
+/// A blocking reader pulled a step at a time, read straight into the batch.
+pub(crate) struct Reader<R>(pub(crate) R);
+
+impl<R: Read + Send> Pull for Reader<R> {
+    fn pull(&mut self, batch: &mut Batch<'_>) -> io::Result<Pulled> {
+        batch.read_from(&mut self.0, None).map(|(pulled, _)| pulled)
+    }
+}
+
+/// The bytes of `item` when it is small and of a type known to hold bytes.
+/// The type tests are on `TypeId`s known at compile time: each pull loop
+/// keeps only the branch of its item type.
+#[inline(always)]
+pub(crate) fn small_slice<T: 'static>(item: &T) -> Option<&[u8]> {
+    let any = item as &dyn Any;
+    let data: &[u8] = if let Some(s) = any.downcast_ref::<&'static [u8]>() {
+        s
+    } else if let Some(s) = any.downcast_ref::<&'static str>() {
+        s.as_bytes()
+    } else if let Some(s) = any.downcast_ref::<String>() {
+        s.as_bytes()
+    } else if let Some(v) = any.downcast_ref::<Vec<u8>>() {
+        v
+    } else {
+        any.downcast_ref::<Bytes>()?
+    };
+    (data.len() < MIN_CHUNK).then_some(data)
+}
+
+/// Copies `src` into `dst` (of the same length). Up to 32 bytes, two
+/// overlapping fixed-size moves instead of a call to `memcpy`, whose call and
+/// size dispatch cost more than the copy for a 13-byte item.
+#[inline(always)]
+fn copy(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if n > 32 {
+        dst.copy_from_slice(src);
+    } else if n >= 16 {
+        copy_ends::<16>(dst, src);
+    } else if n >= 8 {
+        copy_ends::<8>(dst, src);
+    } else if n >= 4 {
+        copy_ends::<4>(dst, src);
+    } else {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s;
+        }
+    }
+}
+
+/// Copies `src` (`N` to `2 * N` bytes) as its first `N` and its last `N`
+/// bytes, which overlap unless it is exactly `2 * N` long.
+#[inline(always)]
+fn copy_ends<const N: usize>(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    let head: [u8; N] = src[..N].try_into().expect("N bytes");
+    let tail: [u8; N] = src[n - N..].try_into().expect("N bytes");
+    dst[..N].copy_from_slice(&head);
+    dst[n - N..].copy_from_slice(&tail);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An outlet that keeps every chunk and counts them as queued.
+    struct Keep<'d> {
+        demand: &'d Demand,
+        chunks: Vec<Bytes>,
+    }
+
+    impl Outlet for Keep<'_> {
+        fn send(&mut self, chunk: Bytes) -> io::Result<()> {
+            self.demand.queued.fetch_add(chunk.len(), Ordering::Relaxed);
+            self.chunks.push(chunk);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn copy_moves_every_small_length_exactly() {
+        let src: Vec<u8> = (1..=80).collect();
+        for n in 0..=80 {
+            let mut dst = vec![0xAA; n + 2];
+            copy(&mut dst[1..=n], &src[..n]);
+            assert_eq!(dst[1..=n], src[..n], "length {n}");
+            assert_eq!(
+                (dst[0], dst[n + 1]),
+                (0xAA, 0xAA),
+                "length {n} wrote outside"
+            );
+        }
+    }
+
+    #[test]
+    fn the_common_item_types_are_copied_from_where_they_are() {
+        let text = "Hello world!\n";
+        assert_eq!(small_slice(&text), Some(text.as_bytes()));
+        assert_eq!(small_slice(&text.as_bytes()), Some(text.as_bytes()));
+        assert_eq!(small_slice(&text.to_owned()), Some(text.as_bytes()));
+        assert_eq!(
+            small_slice(&text.as_bytes().to_vec()),
+            Some(text.as_bytes())
+        );
+        assert_eq!(small_slice(&Bytes::from_static(b"abc")), Some(&b"abc"[..]));
+        // Other types, and large items (which travel without a copy), go
+        // through `Into<Bytes>`.
+        assert_eq!(small_slice(&Box::<[u8]>::from(&b"abc"[..])), None);
+        assert_eq!(small_slice(&vec![0u8; MIN_CHUNK]), None);
+    }
+
+    #[test]
+    fn a_pausable_batch_pauses_once_the_window_is_full() {
+        let demand = Demand::new(100 * 1024, CHUNK);
+        let mut outlet = Keep {
+            demand: &demand,
+            chunks: Vec::new(),
+        };
+        let mut pace = Pace::new();
+        let mut spares = Vec::new();
+        let mut batch = Batch::new(&demand, &mut outlet, &mut pace, &mut spares, true);
+        let mut pushed = 0;
+        while !batch.paused() {
+            batch.push(Bytes::from(vec![7u8; 20 * 1024])).unwrap();
+            pushed += 20 * 1024;
+        }
+        batch.flush().unwrap();
+        drop(batch);
+        // It stopped at the first hand-over that filled the window.
+        assert!((100 * 1024..120 * 1024).contains(&pushed), "{pushed}");
+        let total: usize = outlet.chunks.iter().map(Bytes::len).sum();
+        assert_eq!(total, pushed);
+    }
+
+    #[test]
+    fn chunks_are_no_larger_than_the_response_asks() {
+        let demand = Demand::new(usize::MAX, MIN_CHUNK);
+        let mut outlet = Keep {
+            demand: &demand,
+            chunks: Vec::new(),
+        };
+        let mut pace = Pace::new();
+        let mut spares = Vec::new();
+        let mut batch = Batch::new(&demand, &mut outlet, &mut pace, &mut spares, false);
+        for _ in 0..100_000 {
+            batch.push_small(b"Hello world!\n").unwrap();
+        }
+        batch.push(Bytes::from(vec![1u8; 3 * CHUNK])).unwrap();
+        batch.write_all(&vec![2u8; 2 * CHUNK]).unwrap();
+        batch
+            .read_from(&mut io::Cursor::new(vec![3u8; 2 * CHUNK]), None)
+            .unwrap();
+        batch.flush().unwrap();
+        drop(batch);
+        assert!(outlet.chunks.iter().all(|c| c.len() <= MIN_CHUNK));
+        let total: usize = outlet.chunks.iter().map(Bytes::len).sum();
+        assert_eq!(total, 1_300_000 + 7 * CHUNK);
+    }
+
+    #[test]
+    fn a_limited_read_takes_exactly_its_bytes() {
+        let demand = Demand::new(usize::MAX, CHUNK);
+        let mut outlet = Keep {
+            demand: &demand,
+            chunks: Vec::new(),
+        };
+        let mut pace = Pace::new();
+        let mut spares = Vec::new();
+        let mut batch = Batch::new(&demand, &mut outlet, &mut pace, &mut spares, false);
+        let mut reader = io::Cursor::new((0..=255u8).cycle().take(300_000).collect::<Vec<u8>>());
+        assert_eq!(
+            batch.read_from(&mut reader, Some(100_000)).unwrap(),
+            (Pulled::End, 100_000)
+        );
+        let err = batch.read_from(&mut reader, Some(300_000)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        batch.flush().unwrap();
+        drop(batch);
+        let all: Vec<u8> = outlet.chunks.concat();
+        assert_eq!(all.len(), 300_000);
+        assert!(all.iter().enumerate().all(|(i, &b)| b == (i % 256) as u8));
+    }
+}

@@ -1,0 +1,205 @@
+//! [`AsyncSink`]: what an async writer source writes into (SPEC §3, §9).
+
+use std::{
+    cell::RefCell,
+    collections::VecDeque,
+    fmt, io,
+    pin::Pin,
+    rc::Rc,
+    task::{Context, Poll, Waker},
+};
+
+use bytes::{Bytes, BytesMut};
+
+use crate::chunk::{CHUNK, MIN_CHUNK};
+
+/// The response body as a [`tokio::io::AsyncWrite`], handed to the closure
+/// of [`VirtualFile::from_async_writer`](crate::VirtualFile::from_async_writer).
+///
+/// Writes are coalesced into chunks and queued for the response. A write
+/// waits (returns `Pending`) while the client has not taken the bytes
+/// queued before it: memory stays bounded however slow the client is. Once
+/// the response is gone (the client left, or `send_timeout` fired), every
+/// write fails with [`io::ErrorKind::BrokenPipe`]. `flush` and `shutdown`
+/// succeed at once: bytes go out as soon as the response can take them, and
+/// the body ends when the closure's future does.
+///
+/// Crates written for `futures::io::AsyncWrite` take it through an adapter,
+/// e.g. `tokio_util::compat::TokioAsyncWriteCompatExt::compat_write`;
+/// async_zip, csv-async and async-compression also have tokio-flavoured
+/// writers (their `tokio` features).
+///
+/// ```
+/// use downloadview::{AsyncSink, VirtualFile};
+/// use tokio::io::AsyncWriteExt as _;
+///
+/// let file = VirtualFile::from_async_writer(|mut sink: AsyncSink| async move {
+///     for i in 0..3 {
+///         sink.write_all(format!("line {i}\n").as_bytes()).await?;
+///     }
+///     Ok::<_, std::io::Error>(())
+/// });
+/// assert_eq!(file.size(), None); // sent chunked unless declared
+/// ```
+pub struct AsyncSink {
+    shared: Rc<RefCell<Shared>>,
+}
+
+/// The queue between an async writer and its response, polled on the worker.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) queue: VecDeque<Bytes>,
+    /// Bytes in `queue`.
+    pub(crate) queued: usize,
+    /// The chunk being built: `buf[..filled]`.
+    buf: BytesMut,
+    filled: usize,
+    /// How many bytes may be queued ahead of the client, and the chunk size:
+    /// set by the response as it learns the client's pace.
+    pub(crate) window: usize,
+    pub(crate) chunk: usize,
+    /// The response is gone.
+    pub(crate) closed: bool,
+    /// A writer (in a task of its own) waits for room.
+    waker: Option<Waker>,
+    /// The response waits for bytes (it answered `Pending`): a write wakes it.
+    reader: Option<Waker>,
+}
+
+impl Shared {
+    pub(crate) fn new(window: usize, chunk: usize) -> Rc<RefCell<Self>> {
+        Rc::new(RefCell::new(Shared {
+            queue: VecDeque::new(),
+            queued: 0,
+            buf: BytesMut::new(),
+            filled: 0,
+            window,
+            chunk,
+            closed: false,
+            waker: None,
+            reader: None,
+        }))
+    }
+
+    /// Queues the chunk being built, if any.
+    pub(crate) fn flush(&mut self) {
+        if self.filled > 0 {
+            let chunk = self.buf.split_to(self.filled).freeze();
+            self.filled = 0;
+            self.queued += chunk.len();
+            self.queue.push_back(chunk);
+        }
+    }
+
+    /// Takes the next chunk; wakes a writer waiting for room.
+    pub(crate) fn pop(&mut self) -> Option<Bytes> {
+        let chunk = self.queue.pop_front()?;
+        self.queued -= chunk.len();
+        if self.queued + self.filled < self.window {
+            if let Some(waker) = self.waker.take() {
+                waker.wake();
+            }
+        }
+        Some(chunk)
+    }
+
+    /// The response is gone: every write fails from now on.
+    pub(crate) fn close(&mut self) {
+        self.closed = true;
+        self.queue.clear();
+        self.queued = 0;
+        self.buf = BytesMut::new();
+        self.filled = 0;
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queue.is_empty() && self.filled == 0
+    }
+
+    /// The response waits for bytes from a writer that runs outside its own
+    /// polls (a task the closure spawned): the next write wakes it.
+    pub(crate) fn wait_for_bytes(&mut self, waker: &Waker) {
+        match &self.reader {
+            Some(reader) if reader.will_wake(waker) => {}
+            _ => self.reader = Some(waker.clone()),
+        }
+    }
+
+    /// The response is polling: writes need not wake it.
+    pub(crate) fn polling(&mut self) {
+        self.reader = None;
+    }
+}
+
+impl AsyncSink {
+    pub(crate) fn new(shared: Rc<RefCell<Shared>>) -> Self {
+        AsyncSink { shared }
+    }
+}
+
+impl tokio::io::AsyncWrite for AsyncSink {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut shared = self.shared.borrow_mut();
+        if shared.closed {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the client went away",
+            )));
+        }
+        if data.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let room = shared.window.saturating_sub(shared.queued + shared.filled);
+        if room == 0 {
+            match &shared.waker {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                _ => shared.waker = Some(cx.waker().clone()),
+            }
+            return Poll::Pending;
+        }
+        if shared.filled == shared.buf.len() {
+            shared.flush();
+            if shared.buf.len() < MIN_CHUNK / 4 {
+                let size = shared.chunk.clamp(MIN_CHUNK, CHUNK);
+                shared.buf = BytesMut::zeroed(size);
+            }
+        }
+        let filled = shared.filled;
+        let n = data.len().min(room).min(shared.buf.len() - filled);
+        shared.buf[filled..filled + n].copy_from_slice(&data[..n]);
+        shared.filled += n;
+        if shared.filled == shared.buf.len() {
+            shared.flush();
+        }
+        if let Some(reader) = shared.reader.take() {
+            reader.wake();
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl fmt::Debug for AsyncSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shared = self.shared.borrow();
+        f.debug_struct("AsyncSink")
+            .field("queued", &(shared.queued + shared.filled))
+            .field("window", &shared.window)
+            .field("closed", &shared.closed)
+            .finish()
+    }
+}

@@ -1,0 +1,802 @@
+//! HTTP/2 over a real socket (SPEC §14): h2c with prior knowledge, served by
+//! actix-web's own HTTP/2 (`listen_auto_h2c`) and read with the `h2` crate.
+//! The same statuses, headers and bodies as HTTP/1.1 for every source kind,
+//! GET and HEAD, ranges and conditional requests; a failing source resets
+//! the stream; a client that resets the stream is `ClientGone` and its
+//! producer is stopped and dropped.
+
+use std::{
+    io::{self, Read},
+    net::{SocketAddr, TcpListener},
+    pin::Pin,
+    sync::{Mutex, OnceLock},
+    task::{Context, Poll},
+    thread,
+    time::{Duration, Instant},
+};
+
+use actix_web::{dev::ServerHandle, web, App, HttpRequest, HttpServer};
+use bytes::Bytes;
+use downloadview::{
+    report::{DownloadReport, Outcome},
+    DownloadError, GetFile, VirtualDownloadView, VirtualFile,
+};
+use h2::Reason;
+use tokio::io::{AsyncRead, ReadBuf};
+
+// ---------------------------------------------------------------------------
+// The server: HTTP/1.1 and h2c on one port.
+
+struct H2cServer {
+    addr: SocketAddr,
+    handle: ServerHandle,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Drop for H2cServer {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        actix_web::rt::System::new().block_on(handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn server() -> &'static H2cServer {
+    static SERVER: OnceLock<H2cServer> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = HttpServer::new(|| App::new().configure(configure))
+                    .workers(2)
+                    .disable_signals()
+                    .shutdown_timeout(1)
+                    .listen_auto_h2c(listener)
+                    .expect("listen")
+                    .run();
+                tx.send(server.handle()).expect("send handle");
+                server.await.expect("server");
+            });
+        });
+        let handle = rx.recv().expect("server started");
+        H2cServer {
+            addr,
+            handle,
+            thread: Some(thread),
+        }
+    })
+}
+
+fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/k/{kind}/", Sources::route())
+        .route("/fail/{kind}/", Failing::route())
+        .route("/endless/{kind}/{tag}", Endless::route());
+}
+
+// ---------------------------------------------------------------------------
+// The sources.
+
+/// The size of every body: several chunks, and more than HTTP/2's initial
+/// flow-control window of 65,535 bytes.
+const N: usize = 200_003;
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+fn chunks(n: usize, chunk: usize) -> impl Iterator<Item = Vec<u8>> {
+    let all = pattern(n);
+    (0..n)
+        .step_by(chunk)
+        .map(move |start| all[start..n.min(start + chunk)].to_vec())
+}
+
+/// Sources whose size is known (`Content-Length`), the first three of which
+/// serve ranges.
+const SIZED: &[&str] = &["bytes", "seekable", "generator", "sized-reader"];
+const RANGED: &[&str] = &["bytes", "seekable", "generator"];
+/// Sources whose size is unknown.
+const UNSIZED: &[&str] = &["reader", "iter", "writer", "stream", "async-read"];
+
+/// Every source kind, by `{kind}`; each yields [`pattern`]`(N)`. `versioned`
+/// has validators, for conditional requests.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "data.bin")]
+struct Sources;
+
+impl GetFile for Sources {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        let kind = req.match_info().get("kind").unwrap_or_default();
+        Ok(match kind {
+            "bytes" => VirtualFile::from(pattern(N)),
+            "seekable" => VirtualFile::from_seekable_reader(io::Cursor::new(pattern(N)))?,
+            "sized-reader" => {
+                VirtualFile::from_reader(io::Cursor::new(pattern(N))).with_size(N as u64)
+            }
+            "generator" => VirtualFile::from_generator(N as u64, |offset| {
+                let all = pattern(N);
+                (offset as usize..N)
+                    .step_by(10_000)
+                    .map(move |start| all[start..N.min(start + 10_000)].to_vec())
+            }),
+            "reader" => VirtualFile::from_reader(io::Cursor::new(pattern(N))),
+            "iter" => VirtualFile::from_iter(chunks(N, 7_000)),
+            "writer" => VirtualFile::from_writer(|out| {
+                for chunk in chunks(N, 3_000) {
+                    out.write_all(&chunk)?;
+                }
+                Ok(())
+            }),
+            "stream" => VirtualFile::from_stream(futures_util::stream::iter(
+                chunks(N, 5_000).map(|c| Ok::<_, io::Error>(Bytes::from(c))),
+            )),
+            "async-read" => VirtualFile::from_async_read(io::Cursor::new(pattern(N))),
+            "versioned" => VirtualFile::from_static(b"Hello world!\n")
+                .with_etag(actix_web::http::header::EntityTag::new_strong("v1".into()))
+                .with_last_modified(std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
+            _ => return Err(DownloadError::NotFound),
+        })
+    }
+}
+
+/// Sources that fail after the headers, by `{kind}`.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "broken.bin")]
+struct Failing;
+
+impl GetFile for Failing {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        let kind = req.match_info().get("kind").unwrap_or_default();
+        let bad = || io::Error::other("the database went away");
+        Ok(match kind {
+            // 100,000 bytes, then an error.
+            "iter" => VirtualFile::from_try_iter((0..10).map(move |i| {
+                if i < 5 {
+                    Ok(Bytes::from(vec![b'f'; 20_000]))
+                } else {
+                    Err(bad())
+                }
+            })),
+            "stream" => {
+                VirtualFile::from_stream(futures_util::stream::iter((0..10).map(move |i| {
+                    if i < 5 {
+                        Ok(Bytes::from(vec![b'f'; 20_000]))
+                    } else {
+                        Err(bad())
+                    }
+                })))
+            }
+            "writer" => VirtualFile::from_writer(move |out| {
+                out.write_all(&[b'f'; 100_000])?;
+                Err(bad())
+            }),
+            "reader" => VirtualFile::from_reader(FailingReader(100_000)),
+            // Fewer, then more bytes than declared.
+            "short" => VirtualFile::from_iter([vec![b'f'; 100_000]]).with_size(200_000),
+            "long" => VirtualFile::from_iter([vec![b'f'; 100_000], vec![b'f'; 100_000]])
+                .with_size(150_000),
+            _ => return Err(DownloadError::NotFound),
+        })
+    }
+
+    fn on_download(&self, report: &DownloadReport) {
+        reports().lock().unwrap().push(report.clone());
+    }
+}
+
+/// `n` bytes of `f`, then an error.
+struct FailingReader(usize);
+
+impl Read for FailingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.0 == 0 {
+            return Err(io::Error::other("the disk went away"));
+        }
+        let n = self.0.min(buf.len());
+        buf[..n].fill(b'f');
+        self.0 -= n;
+        Ok(n)
+    }
+}
+
+/// Records its tag when dropped: proves that a source was dropped.
+struct DropSignal(String);
+
+impl Drop for DropSignal {
+    fn drop(&mut self) {
+        dropped().lock().unwrap().push(self.0.clone());
+    }
+}
+
+fn dropped() -> &'static Mutex<Vec<String>> {
+    static DROPPED: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    DROPPED.get_or_init(Default::default)
+}
+
+struct EndlessReader(#[allow(dead_code)] DropSignal);
+
+impl Read for EndlessReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        buf.fill(b'x');
+        Ok(buf.len())
+    }
+}
+
+struct EndlessAsyncReader(#[allow(dead_code)] DropSignal);
+
+impl AsyncRead for EndlessAsyncReader {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let n = buf.remaining().min(64 * 1024);
+        buf.put_slice(&vec![b'x'; n]);
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Endless sources of every kind that can be endless, each owning a
+/// [`DropSignal`] of the request's `{tag}`.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "endless.bin")]
+struct Endless;
+
+impl GetFile for Endless {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        let kind = req.match_info().get("kind").unwrap_or_default();
+        let guard = DropSignal(req.match_info().get("tag").unwrap_or_default().to_owned());
+        Ok(match kind {
+            "iter" => VirtualFile::from_iter(std::iter::repeat_with(move || {
+                let _ = &guard;
+                Bytes::from_static(&[b'i'; 4096])
+            })),
+            "reader" => VirtualFile::from_reader(EndlessReader(guard)),
+            "writer" => VirtualFile::from_writer(move |out| {
+                let _guard = guard;
+                loop {
+                    out.write_all(&[b'w'; 4096])?;
+                }
+            }),
+            "stream" => VirtualFile::from_stream(futures_util::stream::repeat_with(move || {
+                let _ = &guard;
+                Ok::<_, io::Error>(Bytes::from_static(&[b's'; 4096]))
+            })),
+            "async-read" => VirtualFile::from_async_read(EndlessAsyncReader(guard)),
+            "generator" => {
+                let guard = std::sync::Arc::new(guard);
+                VirtualFile::from_generator(u64::MAX / 2, move |_| {
+                    let guard = std::sync::Arc::clone(&guard);
+                    std::iter::repeat_with(move || {
+                        let _ = &guard;
+                        Bytes::from_static(&[b'g'; 4096])
+                    })
+                })
+            }
+            _ => return Err(DownloadError::NotFound),
+        })
+    }
+
+    fn on_download(&self, report: &DownloadReport) {
+        reports().lock().unwrap().push(report.clone());
+    }
+}
+
+fn reports() -> &'static Mutex<Vec<DownloadReport>> {
+    static REPORTS: OnceLock<Mutex<Vec<DownloadReport>>> = OnceLock::new();
+    REPORTS.get_or_init(Default::default)
+}
+
+/// Waits up to `within` for `found` to say yes.
+fn eventually(within: Duration, mut found: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if found() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn report_of(path: &str) -> DownloadReport {
+    let mut report = None;
+    let found = eventually(Duration::from_secs(5), || {
+        report = reports()
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|r| r.path() == path)
+            .cloned();
+        report.is_some()
+    });
+    assert!(found, "{path}: no report");
+    report.unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// The client.
+
+/// How a response's stream ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum End {
+    /// END_STREAM: the body is complete.
+    Clean,
+    /// The server reset the stream, with this reason.
+    Reset(Option<Reason>),
+}
+
+#[derive(Debug)]
+struct H2Response {
+    status: u16,
+    headers: http::HeaderMap,
+    body: Vec<u8>,
+    end: End,
+}
+
+impl H2Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("ASCII header"))
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> http::Request<()> {
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(format!("http://{}{path}", server().addr));
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    req.body(()).expect("request")
+}
+
+/// A new h2c connection (prior knowledge: the client preface straight away).
+async fn connect() -> h2::client::SendRequest<Bytes> {
+    connect_to(server().addr).await
+}
+
+async fn connect_to(addr: SocketAddr) -> h2::client::SendRequest<Bytes> {
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (client, connection) = h2::client::handshake(tcp).await.expect("h2 handshake");
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client.ready().await.expect("ready")
+}
+
+/// Reads a response's body to its end, giving the flow-control window back
+/// as it goes.
+async fn read_body(mut body: h2::RecvStream) -> (Vec<u8>, End) {
+    let mut received = Vec::new();
+    loop {
+        match body.data().await {
+            Some(Ok(chunk)) => {
+                received.extend_from_slice(&chunk);
+                body.flow_control()
+                    .release_capacity(chunk.len())
+                    .expect("release");
+            }
+            Some(Err(err)) => return (received, End::Reset(err.reason())),
+            None => {
+                return match body.trailers().await {
+                    Ok(_) => (received, End::Clean),
+                    Err(err) => (received, End::Reset(err.reason())),
+                }
+            }
+        }
+    }
+}
+
+/// One request over HTTP/2, on a connection of its own.
+fn h2(method: &str, path: &str, headers: &[(&str, &str)]) -> H2Response {
+    let req = request(method, path, headers);
+    runtime().block_on(async move {
+        let fetch = async {
+            let mut client = connect().await;
+            let (response, _stream) = client.send_request(req, true).expect("send request");
+            let response = response.await.expect("response head");
+            let (head, body) = response.into_parts();
+            assert_eq!(head.version, http::Version::HTTP_2, "{path}");
+            let (body, end) = read_body(body).await;
+            H2Response {
+                status: head.status.as_u16(),
+                headers: head.headers,
+                body,
+                end,
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), fetch)
+            .await
+            .unwrap_or_else(|_| panic!("{path}: no answer within 30 s"))
+    })
+}
+
+fn h2_get(path: &str) -> H2Response {
+    h2("GET", path, &[])
+}
+
+/// The same request over HTTP/1.1, on the same server.
+fn h1(method: &str, path: &str, headers: &[(&str, &str)]) -> suite::Response {
+    suite::request(server().addr, method, path, headers)
+}
+
+/// Headers of an HTTP/2 answer but `Date`, sorted.
+fn h2_headers(res: &H2Response) -> Vec<(String, String)> {
+    let mut headers: Vec<_> = res
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+        .filter(|(k, _)| k != "date")
+        .collect();
+    headers.sort();
+    headers
+}
+
+/// Headers of an HTTP/1.1 answer but `Date` and the HTTP/1-only framing
+/// (`Transfer-Encoding`, `Connection`), sorted.
+fn h1_headers(res: &suite::Response) -> Vec<(String, String)> {
+    let mut headers: Vec<_> = res
+        .headers
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "date" | "transfer-encoding" | "connection"))
+        .cloned()
+        .collect();
+    headers.sort();
+    headers
+}
+
+/// HTTP/2 answers `method path` exactly as HTTP/1.1 does: status, headers
+/// (but the HTTP/1 framing), body; the stream ends cleanly.
+fn assert_same_as_http11(method: &str, path: &str, headers: &[(&str, &str)]) -> H2Response {
+    let two = h2(method, path, headers);
+    let one = h1(method, path, headers);
+    let what = format!("{method} {path} {headers:?}");
+    assert!(one.complete, "{what}: HTTP/1.1 cut short");
+    assert_eq!(two.end, End::Clean, "{what}: stream not ended cleanly");
+    assert_eq!(two.status, one.status, "{what}: status");
+    assert_eq!(h2_headers(&two), h1_headers(&one), "{what}: headers");
+    assert!(two.body == one.body, "{what}: bodies differ");
+    two
+}
+
+// ---------------------------------------------------------------------------
+// The tests.
+
+#[test]
+fn get_of_every_source_kind_is_the_same_as_over_http11() {
+    let expected = pattern(N);
+    for kind in SIZED {
+        let path = format!("/k/{kind}/");
+        let res = assert_same_as_http11("GET", &path, &[]);
+        assert_eq!(res.status, 200, "{path}");
+        assert!(res.body == expected, "{path}: body");
+        assert_eq!(
+            res.header("content-length"),
+            Some(N.to_string().as_str()),
+            "{path}"
+        );
+        assert_eq!(
+            res.header("content-disposition"),
+            Some("attachment; filename=\"data.bin\""),
+            "{path}"
+        );
+        assert_eq!(
+            res.header("content-type"),
+            Some("application/octet-stream"),
+            "{path}"
+        );
+    }
+    for kind in UNSIZED {
+        let path = format!("/k/{kind}/");
+        let res = assert_same_as_http11("GET", &path, &[]);
+        assert_eq!(res.status, 200, "{path}");
+        assert!(res.body == expected, "{path}: body");
+        assert_eq!(res.header("content-length"), None, "{path}: size unknown");
+        assert_eq!(res.header("accept-ranges"), None, "{path}");
+    }
+    for kind in RANGED {
+        assert_eq!(
+            h2_get(&format!("/k/{kind}/")).header("accept-ranges"),
+            Some("bytes"),
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn head_of_every_source_kind_has_gets_headers_and_no_body() {
+    for kind in SIZED.iter().chain(UNSIZED).chain(&["versioned"]) {
+        let path = format!("/k/{kind}/");
+        let head = assert_same_as_http11("HEAD", &path, &[]);
+        let get = h2_get(&path);
+        assert_eq!(head.status, 200, "HEAD {path}");
+        assert!(head.body.is_empty(), "HEAD {path}: a body");
+        assert_eq!(
+            h2_headers(&head),
+            h2_headers(&get),
+            "HEAD {path}: headers differ from GET's"
+        );
+    }
+}
+
+#[test]
+fn a_missing_file_is_a_404_over_http2() {
+    let res = assert_same_as_http11("GET", "/k/nothing/", &[]);
+    assert_eq!(res.status, 404);
+    assert_eq!(res.body, b"Not Found");
+}
+
+#[test]
+fn a_single_range_is_a_206_with_exactly_its_bytes() {
+    let all = pattern(N);
+    for kind in RANGED {
+        let path = format!("/k/{kind}/");
+        for (range, first, last) in [
+            ("bytes=10-99", 10, 99),
+            ("bytes=-5", N - 5, N - 1),
+            ("bytes=150000-", 150_000, N - 1),
+            ("bytes=65000-140000", 65_000, 140_000),
+        ] {
+            let res = assert_same_as_http11("GET", &path, &[("Range", range)]);
+            assert_eq!(res.status, 206, "{path} {range}");
+            assert_eq!(
+                res.header("content-range"),
+                Some(format!("bytes {first}-{last}/{N}").as_str()),
+                "{path} {range}"
+            );
+            assert_eq!(
+                res.header("content-length"),
+                Some((last - first + 1).to_string().as_str())
+            );
+            assert!(res.body == all[first..=last], "{path} {range}: bytes");
+        }
+    }
+}
+
+/// One part of a `multipart/byteranges` body: its headers and its bytes.
+#[derive(Debug, PartialEq, Eq)]
+struct Part {
+    headers: Vec<String>,
+    body: Vec<u8>,
+}
+
+/// Splits a `multipart/byteranges` body (RFC 9110 §14.6) into its parts.
+fn parts(content_type: &str, body: &[u8]) -> Vec<Part> {
+    let boundary = content_type
+        .strip_prefix("multipart/byteranges; boundary=")
+        .unwrap_or_else(|| panic!("not multipart/byteranges: {content_type}"));
+    let delimiter = format!("--{boundary}");
+    let mut rest = body
+        .strip_prefix(delimiter.as_bytes())
+        .expect("opens with the delimiter");
+    let mut parts = Vec::new();
+    loop {
+        if let Some(end) = rest.strip_prefix(b"--") {
+            assert_eq!(end, b"\r\n", "nothing after the close delimiter");
+            return parts;
+        }
+        rest = rest.strip_prefix(b"\r\n").expect("CRLF after a delimiter");
+        let head_end = rest
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("part headers");
+        let headers = String::from_utf8(rest[..head_end].to_vec())
+            .expect("ASCII")
+            .split("\r\n")
+            .map(str::to_owned)
+            .collect();
+        rest = &rest[head_end + 4..];
+        let next = format!("\r\n{delimiter}");
+        let end = rest
+            .windows(next.len())
+            .position(|w| w == next.as_bytes())
+            .expect("the next delimiter");
+        parts.push(Part {
+            headers,
+            body: rest[..end].to_vec(),
+        });
+        rest = &rest[end + next.len()..];
+    }
+}
+
+#[test]
+fn several_ranges_are_a_multipart_206_like_over_http11() {
+    let all = pattern(N);
+    let range = ("Range", "bytes=0-9,100000-170000,-5");
+    for kind in RANGED {
+        let path = format!("/k/{kind}/");
+        let two = h2("GET", &path, &[range]);
+        let one = h1("GET", &path, &[range]);
+        assert_eq!(two.end, End::Clean, "{path}");
+        assert_eq!((two.status, one.status), (206, 206), "{path}");
+        assert_eq!(
+            two.header("content-length"),
+            Some(two.body.len().to_string().as_str()),
+            "{path}: exact Content-Length"
+        );
+        let (two_parts, one_parts) = (
+            parts(two.header("content-type").unwrap(), &two.body),
+            parts(one.header("content-type").unwrap(), &one.body),
+        );
+        // The boundary is random per response; the parts are the same.
+        assert_eq!(two_parts, one_parts, "{path}");
+        let expected: [(&str, &[u8]); 3] = [
+            ("bytes 0-9/200003", &all[0..=9]),
+            ("bytes 100000-170000/200003", &all[100_000..=170_000]),
+            ("bytes 199998-200002/200003", &all[N - 5..]),
+        ];
+        assert_eq!(two_parts.len(), 3, "{path}");
+        for (part, (content_range, bytes)) in two_parts.iter().zip(expected) {
+            assert!(
+                part.headers
+                    .contains(&format!("Content-Range: {content_range}")),
+                "{path}: {:?}",
+                part.headers
+            );
+            assert!(part.body == bytes, "{path}: {content_range}");
+        }
+    }
+}
+
+#[test]
+fn conditional_requests_are_answered_as_over_http11() {
+    let path = "/k/versioned/";
+    let date = "Tue, 14 Nov 2023 22:13:20 GMT";
+    let not_modified = assert_same_as_http11("GET", path, &[("If-None-Match", "\"v1\"")]);
+    assert_eq!(not_modified.status, 304);
+    assert!(not_modified.body.is_empty());
+    assert_eq!(not_modified.header("etag"), Some("\"v1\""));
+    assert_eq!(not_modified.header("last-modified"), Some(date));
+    assert_eq!(not_modified.header("content-length"), None);
+    assert_eq!(not_modified.header("content-type"), None);
+
+    let res = assert_same_as_http11("GET", path, &[("If-Modified-Since", date)]);
+    assert_eq!(res.status, 304);
+    let res = assert_same_as_http11("HEAD", path, &[("If-None-Match", "\"v1\"")]);
+    assert_eq!(res.status, 304);
+    let res = assert_same_as_http11("GET", path, &[("If-None-Match", "\"v0\"")]);
+    assert_eq!(
+        (res.status, res.body.as_slice()),
+        (200, &b"Hello world!\n"[..])
+    );
+    let res = assert_same_as_http11("GET", path, &[("If-Match", "\"other\"")]);
+    assert_eq!(res.status, 412);
+    let res = assert_same_as_http11("GET", path, &[("Range", "bytes=100-")]);
+    assert_eq!(res.status, 416);
+    assert_eq!(res.header("content-range"), Some("bytes */13"));
+    let res = assert_same_as_http11(
+        "GET",
+        path,
+        &[("Range", "bytes=0-4"), ("If-Range", "\"v1\"")],
+    );
+    assert_eq!((res.status, res.body.as_slice()), (206, &b"Hello"[..]));
+}
+
+#[test]
+fn a_failing_source_resets_the_stream() {
+    for kind in ["iter", "stream", "writer", "reader", "short", "long"] {
+        let path = format!("/fail/{kind}/");
+        let res = h2_get(&path);
+        assert_eq!(res.status, 200, "{path}: the headers went out first");
+        assert!(
+            matches!(res.end, End::Reset(_)),
+            "{path}: the client must see an error, not a clean end: {:?} after {} bytes",
+            res.end,
+            res.body.len()
+        );
+        assert!(res.body.len() < 150_000, "{path}: {} bytes", res.body.len());
+        eprintln!("{path}: {:?} after {} bytes", res.end, res.body.len());
+        let report = report_of(&path);
+        assert_eq!(report.outcome, Outcome::SourceFailed, "{path}");
+    }
+}
+
+/// Starts a GET of `path` over HTTP/2, reads `bytes` of its body, then
+/// resets the stream (RST_STREAM CANCEL). While the connection stays open,
+/// waits for the source (whose drop signal is `tag`) to be dropped and the
+/// report to say `ClientGone`, then checks that the connection still serves
+/// another request: the reset alone stopped the producer.
+async fn read_some_then_reset(path: &str, tag: &str, bytes: usize) {
+    let mut client = connect().await;
+    let (response, mut stream) = client
+        .send_request(request("GET", path, &[]), true)
+        .expect("send");
+    let response = response.await.expect("response head");
+    assert_eq!(response.status(), 200, "{path}");
+    let mut body = response.into_body();
+    let mut got = 0;
+    while got < bytes {
+        let chunk = body
+            .data()
+            .await
+            .unwrap_or_else(|| panic!("{path}: ended"))
+            .expect("data");
+        got += chunk.len();
+        body.flow_control().release_capacity(chunk.len()).unwrap();
+    }
+    assert!(
+        !dropped().lock().unwrap().iter().any(|t| t == tag),
+        "{path}: dropped before the reset"
+    );
+    stream.send_reset(Reason::CANCEL);
+    let reset = Instant::now();
+    while !dropped().lock().unwrap().iter().any(|t| t == tag) {
+        assert!(
+            reset.elapsed() < Duration::from_secs(2),
+            "{path}: the source was not dropped within 2 s of the reset"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    eprintln!("{path}: dropped {:?} after the reset", reset.elapsed());
+    let report = report_of(path);
+    assert_eq!(report.outcome, Outcome::ClientGone, "{path}");
+    assert!(report.bytes >= got as u64, "{path}: {} bytes", report.bytes);
+    // A reset ends one stream, not the connection.
+    let mut client = client.ready().await.expect("the connection is still up");
+    let (other, _) = client
+        .send_request(request("HEAD", "/k/bytes/", &[]), true)
+        .expect("send");
+    assert_eq!(other.await.expect("head").status(), 200);
+}
+
+#[test]
+fn a_client_that_resets_the_stream_is_client_gone_and_its_producer_is_dropped() {
+    for kind in [
+        "iter",
+        "reader",
+        "writer",
+        "stream",
+        "async-read",
+        "generator",
+    ] {
+        let tag = format!("reset-{kind}");
+        let path = format!("/endless/{kind}/{tag}");
+        runtime().block_on(read_some_then_reset(&path, &tag, 256 * 1024));
+    }
+}
+
+/// The real demo binary speaks h2c on its one port, next to HTTP/1.1.
+#[test]
+fn the_demo_binary_answers_http2_with_prior_knowledge() {
+    let demo = suite::DemoProcess::start(&[]);
+    let addr = demo.addr;
+    let (status, headers, body) = runtime().block_on(async move {
+        let mut client = connect_to(addr).await;
+        let req = http::Request::builder()
+            .uri(format!("http://{addr}/text/"))
+            .body(())
+            .unwrap();
+        let (response, _) = client.send_request(req, true).expect("send");
+        let response = response.await.expect("response head");
+        assert_eq!(response.version(), http::Version::HTTP_2);
+        let (head, body) = response.into_parts();
+        let (body, end) = read_body(body).await;
+        assert_eq!(end, End::Clean);
+        (head.status, head.headers, body)
+    });
+    let http1 = suite::request(addr, "GET", "/text/", &[]);
+    drop(demo);
+    assert_eq!(status, 200);
+    assert_eq!(body, b"Hello world!\n");
+    assert_eq!(headers.get("content-length").unwrap(), "13");
+    assert_eq!(
+        headers.get("content-disposition").unwrap(),
+        "attachment; filename=\"hello-world.txt\""
+    );
+    assert_eq!(http1.body, b"Hello world!\n", "HTTP/1.1 on the same port");
+}

@@ -1,0 +1,685 @@
+//! Slow and stalled clients (SPEC §9) over real sockets: a client that stops
+//! reading holds no thread of a pull source, a stalled writer never starves
+//! the blocking pool that `web::block` shares, `send_timeout` abandons a
+//! stalled download (its producer dropped exactly once, reported once), and
+//! async writers wait for their client.
+//!
+//! Each server here has a blocking pool of 4 threads per worker, and each
+//! test stalls several times that many clients: with a thread held per
+//! stalled client, the pool would be exhausted and `web::block` would never
+//! answer.
+
+use std::{
+    io::{self, Read, Seek, SeekFrom},
+    net::TcpStream,
+    sync::{
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use downloadview::{
+    AsyncSink, DownloadError, DownloadReport, GetFile, Outcome, VirtualDownloadView, VirtualFile,
+};
+
+/// The tests of this file count the process's threads: one at a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The threads of this process whose name starts with `prefix` (names are
+/// cut at 15 bytes).
+fn threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .expect("/proc/self/task")
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with(prefix))
+        .count()
+}
+
+/// The blocking pool of each test server.
+const POOL: usize = 4;
+/// Stalled clients per source kind: several pools' worth.
+const STALLED: usize = 24;
+
+// ---------------------------------------------------------------------------
+// Sources.
+
+/// Counts live instances: a source's `Drop` ran when the count goes down.
+#[derive(Debug)]
+struct Live(Arc<AtomicUsize>);
+
+impl Live {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Live(Arc::clone(count))
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// `len` bytes of a pattern, as a seekable reader (offset 0 is byte 0).
+struct PatternFile {
+    len: u64,
+    pos: u64,
+}
+
+impl Read for PatternFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = (self.len - self.pos).min(buf.len() as u64) as usize;
+        for (i, b) in buf[..n].iter_mut().enumerate() {
+            *b = ((self.pos + i as u64) % 251) as u8;
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for PatternFile {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.pos = match pos {
+            SeekFrom::Start(n) => n,
+            SeekFrom::End(n) => self.len.saturating_add_signed(n),
+            SeekFrom::Current(n) => self.pos.saturating_add_signed(n),
+        }
+        .min(self.len);
+        Ok(self.pos)
+    }
+}
+
+/// A fresh 4 KiB buffer, as a source that reads rows from a database makes.
+fn fresh_chunk(i: u64) -> Vec<u8> {
+    vec![(i % 251) as u8; 4096]
+}
+
+/// `size` bytes of the source kind `kind`, as the view below serves them.
+fn source(kind: &str, size: u64) -> VirtualFile {
+    match kind {
+        "reader" => VirtualFile::from_reader(PatternFile { len: size, pos: 0 }).with_size(size),
+        "seekable" => VirtualFile::from_seekable_reader(PatternFile { len: size, pos: 0 })
+            .expect("a pattern file seeks"),
+        "iter" => VirtualFile::from_iter((0..size / 4096).map(fresh_chunk)).with_size(size),
+        "generator" => VirtualFile::from_generator(size, move |offset| {
+            (offset / 4096..size / 4096).map(fresh_chunk)
+        }),
+        "writer" => VirtualFile::from_writer(move |out| {
+            for i in 0..size / 4096 {
+                out.write_all(&fresh_chunk(i))?;
+            }
+            Ok(())
+        })
+        .with_size(size),
+        "async-writer" => VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
+            use tokio::io::AsyncWriteExt as _;
+            for i in 0..size / 4096 {
+                sink.write_all(&fresh_chunk(i)).await?;
+            }
+            Ok::<_, io::Error>(())
+        })
+        .with_size(size),
+        other => panic!("no source kind {other}"),
+    }
+}
+
+const KINDS: [&str; 6] = [
+    "reader",
+    "seekable",
+    "iter",
+    "generator",
+    "writer",
+    "async-writer",
+];
+
+/// `/{kind}?size=N`: N bytes (a multiple of 4096) of a source kind.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "data.bin")]
+struct Kind;
+
+impl GetFile for Kind {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        let kind = req.match_info().get("kind").unwrap_or_default().to_owned();
+        let size = req
+            .query_string()
+            .strip_prefix("size=")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(4096);
+        Ok(source(&kind, size))
+    }
+}
+
+/// What the application's own blocking work looks like.
+async fn block() -> HttpResponse {
+    let answer = web::block(|| 6 * 7).await.expect("web::block ran");
+    HttpResponse::Ok().body(answer.to_string())
+}
+
+fn server() -> suite::TestServer {
+    suite::serve_tuned(1, Some(POOL), |cfg| {
+        cfg.route("/block", web::get().to(block))
+            .route("/kind/{kind}", Kind::route());
+    })
+}
+
+/// Starts `n` clients that ask for 1 GiB of `path` and read nothing, and
+/// waits until the server has filled their connections.
+fn stall_many(server: &suite::TestServer, path: &str, n: usize) -> Vec<TcpStream> {
+    let clients = (0..n).map(|_| suite::stall(server.addr, path)).collect();
+    thread::sleep(Duration::from_millis(500));
+    clients
+}
+
+/// The time `/block` takes to answer; it must answer.
+fn time_block(server: &suite::TestServer) -> Duration {
+    let start = Instant::now();
+    let res = server.get("/block");
+    assert_eq!(res.text(), "42");
+    start.elapsed()
+}
+
+fn assert_fresh_download_completes(server: &suite::TestServer, kind: &str) {
+    let start = Instant::now();
+    let res = server.get(&format!("/kind/{kind}?size=1048576"));
+    assert!(res.complete, "{kind}: a fresh download was cut short");
+    assert_eq!(res.body.len(), 1 << 20, "{kind}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{kind}: a fresh download took {:?} beside the stalled ones",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn pull_sources_hold_no_thread_while_their_clients_stall() {
+    let _serial = serial();
+    let server = server();
+    // Warm up: the worker, its blocking pool, the reporter thread.
+    assert_fresh_download_completes(&server, "iter");
+    let threads_before = suite::thread_count();
+    let mut clients = Vec::new();
+    for kind in ["reader", "seekable", "iter", "generator"] {
+        clients.extend(stall_many(
+            &server,
+            &format!("/kind/{kind}?size=1073741824"),
+            STALLED,
+        ));
+    }
+    // 96 stalled pull downloads: no thread each (the pool has 4, and may
+    // keep them idle), and everything else still answers at once.
+    let threads = suite::thread_count();
+    assert!(
+        threads <= threads_before + POOL,
+        "{threads} threads with {} stalled pull downloads, {threads_before} before",
+        clients.len()
+    );
+    let took = time_block(&server);
+    assert!(took < Duration::from_secs(1), "web::block took {took:?}");
+    for kind in ["reader", "seekable", "iter", "generator"] {
+        assert_fresh_download_completes(&server, kind);
+    }
+    drop(clients);
+}
+
+#[test]
+fn stalled_writers_leave_web_block_answering() {
+    let _serial = serial();
+    let server = server();
+    assert_fresh_download_completes(&server, "writer");
+    let clients = stall_many(&server, "/kind/writer?size=1073741824", STALLED);
+    // Each stalled writer keeps a writer thread of its own: none of the
+    // blocking pool's.
+    let writers = threads_named("downloadview-wr");
+    assert!(
+        writers >= STALLED,
+        "{writers} writer threads for {STALLED} stalled writers"
+    );
+    let took = time_block(&server);
+    assert!(took < Duration::from_secs(1), "web::block took {took:?}");
+    assert_fresh_download_completes(&server, "writer");
+    assert_fresh_download_completes(&server, "iter");
+    drop(clients);
+}
+
+#[test]
+fn stalled_async_writers_hold_no_thread_and_wait_for_their_client() {
+    let _serial = serial();
+    let server = server();
+    assert_fresh_download_completes(&server, "async-writer");
+    let threads_before = suite::thread_count();
+    let clients = stall_many(&server, "/kind/async-writer?size=1073741824", STALLED);
+    assert!(suite::thread_count() <= threads_before + 1);
+    let took = time_block(&server);
+    assert!(took < Duration::from_secs(1), "web::block took {took:?}");
+    assert_fresh_download_completes(&server, "async-writer");
+    drop(clients);
+}
+
+#[test]
+fn every_kind_resumes_after_a_stall_and_delivers_every_byte() {
+    let _serial = serial();
+    // A client that pauses and then reads on gets the whole body, exactly.
+    let server = server();
+    for kind in KINDS {
+        let size = 8u64 << 20;
+        let mut stream = suite::stall(server.addr, &format!("/kind/{kind}?size={size}"));
+        thread::sleep(Duration::from_millis(300));
+        let res = suite::read_response(&mut stream, false);
+        assert!(res.complete, "{kind}: cut short after a pause");
+        assert_eq!(res.body.len() as u64, size, "{kind}");
+        let expected: Vec<u8> = match kind {
+            "reader" | "seekable" => (0..size).map(|i| (i % 251) as u8).collect(),
+            _ => (0..size / 4096).flat_map(fresh_chunk).collect(),
+        };
+        assert!(
+            res.body == expected,
+            "{kind}: the bytes differ after a pause"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// send_timeout
+
+fn reports() -> &'static Mutex<Vec<DownloadReport>> {
+    static REPORTS: Mutex<Vec<DownloadReport>> = Mutex::new(Vec::new());
+    &REPORTS
+}
+
+fn reports_for(path: &str) -> Vec<DownloadReport> {
+    reports()
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.path() == path)
+        .cloned()
+        .collect()
+}
+
+/// Waits until `check` holds, for at most `within`.
+fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if check() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    check()
+}
+
+type Make = Arc<dyn Fn() -> VirtualFile + Send + Sync>;
+
+/// A view with a 1-second `send_timeout` whose reports are kept.
+#[derive(VirtualDownloadView)]
+#[download(basename = "timed.bin", send_timeout = 1)]
+struct Timed {
+    make: Make,
+}
+
+impl GetFile for Timed {
+    fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        Ok((self.make)())
+    }
+
+    fn on_download(&self, report: &DownloadReport) {
+        reports().lock().unwrap().push(report.clone());
+    }
+}
+
+fn timed_server(routes: Vec<(&'static str, Make)>) -> suite::TestServer {
+    suite::serve_tuned(1, Some(POOL), move |cfg| {
+        cfg.route("/block", web::get().to(block));
+        for (path, make) in routes.clone() {
+            cfg.route(
+                path,
+                web::route().to(move || {
+                    let make = Arc::clone(&make);
+                    async move { Timed { make } }
+                }),
+            );
+        }
+    })
+}
+
+/// Asserts the one report of `path`: the client timed out.
+fn assert_timed_out(path: &str) {
+    assert!(
+        eventually(Duration::from_secs(3), || !reports_for(path).is_empty()),
+        "{path}: no report"
+    );
+    thread::sleep(Duration::from_millis(300));
+    let reports = reports_for(path);
+    assert_eq!(reports.len(), 1, "{path}: reported {} times", reports.len());
+    let report = &reports[0];
+    assert_eq!(report.outcome, Outcome::ClientGone, "{path}: {report}");
+    assert!(
+        report
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("send_timeout")),
+        "{path}: {report}"
+    );
+    assert!(report.bytes > 0, "{path}: it had started: {report}");
+}
+
+#[test]
+fn send_timeout_abandons_a_stalled_download_of_every_blocking_kind() {
+    let _serial = serial();
+    let live = Arc::new(AtomicUsize::new(0));
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let (l, e) = (Arc::clone(&live), Arc::clone(&errors));
+    let writer: Make = Arc::new(move || {
+        let guard = Live::new(&l);
+        let errors = Arc::clone(&e);
+        VirtualFile::from_writer(move |out| {
+            let _guard = guard;
+            loop {
+                if let Err(err) = out.write_all(&[b'w'; 1000]) {
+                    errors.lock().unwrap().push(err.kind());
+                    return Err(err);
+                }
+            }
+        })
+    });
+    let l = Arc::clone(&live);
+    let iter: Make = Arc::new(move || {
+        let guard = Live::new(&l);
+        VirtualFile::from_iter(std::iter::repeat_with(move || {
+            let _ = &guard;
+            fresh_chunk(7)
+        }))
+    });
+    let l = Arc::clone(&live);
+    let reader: Make = Arc::new(move || {
+        struct Endless(#[allow(dead_code)] Live);
+        impl Read for Endless {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                buf.fill(b'r');
+                Ok(buf.len())
+            }
+        }
+        VirtualFile::from_reader(Endless(Live::new(&l)))
+    });
+    let server = timed_server(vec![
+        ("/timed/writer", writer),
+        ("/timed/iter", iter),
+        ("/timed/reader", reader),
+    ]);
+    let threads_before = suite::thread_count();
+    let mut clients = Vec::new();
+    for path in ["/timed/writer", "/timed/iter", "/timed/reader"] {
+        clients.push(suite::stall(server.addr, path));
+    }
+    assert!(eventually(Duration::from_secs(1), || live
+        .load(Ordering::SeqCst)
+        == 3));
+    // Within the timeout plus the reaper's quarter second, every producer
+    // is dropped (the writer's thread released) and each is reported once.
+    assert!(
+        eventually(Duration::from_secs(3), || live.load(Ordering::SeqCst) == 0),
+        "{} sources still alive 3 s after their clients stalled",
+        live.load(Ordering::SeqCst)
+    );
+    for path in ["/timed/writer", "/timed/iter", "/timed/reader"] {
+        assert_timed_out(path);
+    }
+    assert_eq!(*errors.lock().unwrap(), [io::ErrorKind::BrokenPipe]);
+    // The writer thread went back to its pool; the blocking pool is free.
+    assert!(suite::thread_count() <= threads_before + POOL + 1);
+    assert!(time_block(&server) < Duration::from_secs(1));
+    // The clients read on: the connection is aborted, never a clean end.
+    for (mut client, path) in
+        clients
+            .into_iter()
+            .zip(["/timed/writer", "/timed/iter", "/timed/reader"])
+    {
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let res = suite::read_response(&mut client, false);
+        assert!(!res.complete, "{path}: a timed-out download ended cleanly");
+    }
+}
+
+#[test]
+fn send_timeout_fires_while_the_producer_is_inside_the_source() {
+    let _serial = serial();
+    // The source first fills the connection, then takes 300 ms per item:
+    // the timeout fires while a pull step is inside `next()`. The step's
+    // next hand-over fails; the source is dropped once, reported once.
+    let live = Arc::new(AtomicUsize::new(0));
+    let pulled = Arc::new(AtomicU64::new(0));
+    let (l, p) = (Arc::clone(&live), Arc::clone(&pulled));
+    let slow: Make = Arc::new(move || {
+        let guard = Live::new(&l);
+        let pulled = Arc::clone(&p);
+        VirtualFile::from_iter((0u64..).map(move |i| {
+            let _ = &guard;
+            pulled.fetch_add(1, Ordering::SeqCst);
+            if i < 4096 {
+                vec![b'f'; 4096] // 16 MiB at once: the client's buffers fill
+            } else {
+                thread::sleep(Duration::from_millis(300));
+                vec![b's'; 10]
+            }
+        }))
+    });
+    let server = timed_server(vec![("/timed/slow", slow)]);
+    let client = suite::stall(server.addr, "/timed/slow");
+    assert!(
+        eventually(Duration::from_secs(5), || live.load(Ordering::SeqCst) == 0),
+        "the source was not dropped"
+    );
+    assert_timed_out("/timed/slow");
+    let after = pulled.load(Ordering::SeqCst);
+    thread::sleep(Duration::from_millis(700));
+    assert_eq!(
+        pulled.load(Ordering::SeqCst),
+        after,
+        "pulled after the drop"
+    );
+    drop(client);
+}
+
+#[test]
+fn a_slow_source_is_not_timed_out() {
+    let _serial = serial();
+    // send_timeout times the client, not the source: a source that takes
+    // longer than the timeout between items, for a client that reads
+    // everything, completes.
+    let slow: Make = Arc::new(|| {
+        VirtualFile::from_iter((0..3).map(|i| {
+            if i > 0 {
+                thread::sleep(Duration::from_millis(1600));
+            }
+            "tick\n"
+        }))
+    });
+    let server = timed_server(vec![("/timed/ticks", slow)]);
+    let res = server.get("/timed/ticks");
+    assert!(res.complete);
+    assert_eq!(res.text(), "tick\ntick\ntick\n");
+    assert!(eventually(Duration::from_secs(2), || {
+        reports_for("/timed/ticks")
+            .iter()
+            .any(|r| r.outcome == Outcome::Completed)
+    }));
+}
+
+// ---------------------------------------------------------------------------
+// Async writers
+
+#[test]
+fn an_async_writer_waits_for_its_client() {
+    let _serial = serial();
+    // Back-pressure: the writer writes as fast as it may; while the client
+    // reads nothing, the bytes written stop growing at the connection's
+    // buffers plus one window.
+    let written = Arc::new(AtomicU64::new(0));
+    let w = Arc::clone(&written);
+    let endless: Make = Arc::new(move || {
+        let written = Arc::clone(&w);
+        VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
+            use tokio::io::AsyncWriteExt as _;
+            loop {
+                sink.write_all(&[b'a'; 1000]).await?;
+                written.fetch_add(1000, Ordering::SeqCst);
+            }
+            #[allow(unreachable_code)]
+            Ok::<_, io::Error>(())
+        })
+    });
+    let server = timed_server(vec![("/async/endless", endless)]);
+    let mut client = suite::stall(server.addr, "/async/endless");
+    thread::sleep(Duration::from_millis(500));
+    let first = written.load(Ordering::SeqCst);
+    thread::sleep(Duration::from_millis(300));
+    let second = written.load(Ordering::SeqCst);
+    assert_eq!(
+        first, second,
+        "the writer went on while the client read nothing"
+    );
+    assert!(
+        second < 16 << 20,
+        "{second} bytes written for a client that read nothing"
+    );
+    // It resumes when the client reads.
+    let mut buf = vec![0u8; 1 << 20];
+    let mut read = 0;
+    while read < 4 * second as usize {
+        read += client.read(&mut buf).unwrap();
+    }
+    assert!(written.load(Ordering::SeqCst) > second);
+}
+
+#[test]
+fn an_async_writer_is_dropped_when_its_client_leaves() {
+    let _serial = serial();
+    let live = Arc::new(AtomicUsize::new(0));
+    let l = Arc::clone(&live);
+    let endless: Make = Arc::new(move || {
+        let guard = Live::new(&l);
+        VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
+            use tokio::io::AsyncWriteExt as _;
+            let _guard = guard;
+            loop {
+                sink.write_all(&[b'a'; 4096]).await?;
+            }
+            #[allow(unreachable_code)]
+            Ok::<_, io::Error>(())
+        })
+    });
+    let server = timed_server(vec![("/async/leave", endless)]);
+    let mut client = suite::stall(server.addr, "/async/leave");
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut read = 0;
+    while read < 1 << 20 {
+        read += client.read(&mut buf).unwrap();
+    }
+    assert_eq!(live.load(Ordering::SeqCst), 1);
+    drop(client);
+    assert!(
+        eventually(Duration::from_secs(1), || live.load(Ordering::SeqCst) == 0),
+        "the future outlived its client"
+    );
+    assert!(eventually(Duration::from_secs(2), || {
+        reports_for("/async/leave")
+            .iter()
+            .any(|r| r.outcome == Outcome::ClientGone)
+    }));
+}
+
+#[test]
+fn an_async_writer_error_aborts_the_transfer() {
+    let _serial = serial();
+    let failing: Make = Arc::new(|| {
+        VirtualFile::from_async_writer(|mut sink: AsyncSink| async move {
+            use tokio::io::AsyncWriteExt as _;
+            sink.write_all(&[b'a'; 100_000]).await?;
+            Err::<(), _>(io::Error::other("the archive broke"))
+        })
+    });
+    let server = timed_server(vec![("/async/fail", failing)]);
+    let res = server.get("/async/fail");
+    assert!(!res.complete, "an async writer error ended cleanly");
+    assert!(eventually(Duration::from_secs(2), || {
+        reports_for("/async/fail").iter().any(|r| {
+            r.outcome == Outcome::SourceFailed && r.error.as_deref() == Some("the archive broke")
+        })
+    }));
+}
+
+#[test]
+fn a_sink_moved_into_another_task_fails_once_the_client_is_gone() {
+    let _serial = serial();
+    // The closure hands the sink to a task of its own and returns a future
+    // that waits for it; when the client leaves, the task's next write fails.
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let e = Arc::clone(&errors);
+    let spawned: Make = Arc::new(move || {
+        let errors = Arc::clone(&e);
+        VirtualFile::from_async_writer(move |mut sink: AsyncSink| {
+            let task = actix_web::rt::spawn(async move {
+                use tokio::io::AsyncWriteExt as _;
+                loop {
+                    if let Err(err) = sink.write_all(&[b'x'; 4096]).await {
+                        errors.lock().unwrap().push(err.kind());
+                        return;
+                    }
+                }
+            });
+            async move {
+                let _ = task.await;
+                Ok::<_, io::Error>(())
+            }
+        })
+    });
+    let server = timed_server(vec![("/async/spawned", spawned)]);
+    let mut client = suite::stall(server.addr, "/async/spawned");
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut read = 0;
+    while read < 1 << 20 {
+        read += client.read(&mut buf).unwrap();
+    }
+    drop(client);
+    assert!(
+        eventually(Duration::from_secs(2), || !errors
+            .lock()
+            .unwrap()
+            .is_empty()),
+        "the spawned writer never saw the client go"
+    );
+    assert_eq!(*errors.lock().unwrap(), [io::ErrorKind::BrokenPipe]);
+}
+
+#[test]
+fn head_and_not_modified_never_start_an_async_writer() {
+    let _serial = serial();
+    let started = Arc::new(AtomicUsize::new(0));
+    let s = Arc::clone(&started);
+    let counted: Make = Arc::new(move || {
+        let started = Arc::clone(&s);
+        VirtualFile::from_async_writer(move |mut sink: AsyncSink| {
+            started.fetch_add(1, Ordering::SeqCst);
+            async move {
+                use tokio::io::AsyncWriteExt as _;
+                sink.write_all(b"hello\n").await
+            }
+        })
+        .with_etag(actix_web::http::header::EntityTag::new_strong("v1".into()))
+    });
+    let server = timed_server(vec![("/async/counted", counted)]);
+    assert_eq!(server.head("/async/counted").status, 200);
+    let res = server.request("GET", "/async/counted", &[("If-None-Match", "\"v1\"")]);
+    assert_eq!(res.status, 304);
+    assert_eq!(started.load(Ordering::SeqCst), 0);
+    assert_eq!(server.get("/async/counted").body, b"hello\n");
+    assert_eq!(started.load(Ordering::SeqCst), 1);
+}
