@@ -529,7 +529,7 @@ mod tests {
         let (chunks, err) = drain_now(&mut body);
         assert!(err.is_none());
         // Small slices first (a client that stalls early leaves little in
-        // actix's write buffer), 64 KiB ones once the client has taken 5 MiB.
+        // actix's write buffer), 64 KiB ones once the client has taken 4.5 MiB.
         assert_eq!(chunks[0].len(), crate::chunk::MIN_CHUNK);
         let mut offset = 0;
         for chunk in &chunks[..chunks.len() - 1] {
