@@ -2,7 +2,9 @@
 //! segments in order, where each starts, and the exact total size when every
 //! entry's size is known (stored).
 
-use std::{ops::Range, time::SystemTime};
+#[cfg(test)]
+use std::ops::Range;
+use std::time::SystemTime;
 
 use bytes::{Bytes, BytesMut};
 
@@ -249,6 +251,7 @@ impl Layout {
 
     /// The segments in archive order: for each entry its local header, data
     /// and descriptor, then the directory.
+    #[cfg(test)]
     pub(crate) fn segments(&self) -> &[Placed] {
         &self.segments
     }
@@ -259,6 +262,7 @@ impl Layout {
     }
 
     /// Entry `index`'s name, and its size when known.
+    #[cfg(test)]
     pub(crate) fn entry(&self, index: usize) -> Option<(&str, Option<u64>)> {
         self.entries.get(index).map(|e| (e.name.as_str(), e.size))
     }
@@ -272,6 +276,7 @@ impl Layout {
     /// segment): what the engine must produce to answer that range.
     ///
     /// Fails when the size is unknown, or the range is empty or past the end.
+    #[cfg(test)]
     pub(crate) fn overlapping(
         &self,
         first: u64,
@@ -305,6 +310,7 @@ impl Layout {
     ///
     /// Fails for an unknown entry, sizes that differ from the declared size,
     /// and sizes too large for an entry planned without ZIP64.
+    #[cfg(test)]
     pub(crate) fn descriptor(
         &self,
         index: usize,
@@ -352,6 +358,7 @@ impl Layout {
 
     /// The whole directory segment, from what every entry's data gave: its
     /// CRC, sizes and the offset of its local header, in entry order.
+    #[cfg(test)]
     pub(crate) fn directory(&self, written: &[Written]) -> Result<Bytes, ZipError> {
         let start = self.directory_offset(written)?;
         let mut out = BytesMut::new();
@@ -364,6 +371,7 @@ impl Layout {
     }
 
     /// Where the directory starts, after the last entry's descriptor.
+    #[cfg(test)]
     fn directory_offset(&self, written: &[Written]) -> Result<u64, ZipError> {
         if written.len() != self.entries.len() {
             return Err(ZipError::Sequence("one record per entry is needed"));

@@ -51,9 +51,6 @@
 //! the CRC and sizes of what precedes it. Readers that use the central
 //! directory, the three above given a file, are not.
 
-// Not yet wired into `VirtualFile`: the streaming engine will drive it.
-#![cfg_attr(not(test), allow(dead_code, unused_imports))]
-
 use std::fmt;
 
 mod layout;
@@ -68,10 +65,15 @@ mod interop;
 mod tests;
 
 pub(crate) use self::{
-    layout::{EntryMeta, Layout, Placed, Segment},
+    layout::{EntryMeta, Layout},
     name::NameError,
-    records::{Method, Written},
+    records::Method,
     zipper::{Piece, PieceBytes, Step, Zipper},
+};
+#[cfg(test)]
+pub(crate) use self::{
+    layout::{Placed, Segment},
+    records::Written,
 };
 
 /// Why an archive cannot be planned or produced.

@@ -28,6 +28,7 @@ const END_SIG: u32 = 0x0605_4b50;
 const ZIP64_EXTRA_ID: u16 = 0x0001;
 
 /// 4.3.7: the fixed part of a local file header.
+#[cfg(test)]
 const LOCAL_HEADER_LEN: u64 = 30;
 /// 4.3.12: the fixed part of a central directory header.
 const CENTRAL_HEADER_LEN: u64 = 46;
@@ -187,6 +188,7 @@ pub(super) fn local_header(header: &Header, name: &str, out: &mut BytesMut) {
 }
 
 /// The length of [`local_header`].
+#[cfg(test)]
 pub(super) fn local_header_len(header: &Header, name: &str) -> u64 {
     let extra = if header.zip64 {
         u64::from(ZIP64_LOCAL_EXTRA_LEN)

@@ -236,6 +236,7 @@ impl Zipper {
     }
 
     /// The layout being produced.
+    #[cfg(test)]
     pub(crate) fn layout(&self) -> &Layout {
         &self.layout
     }
