@@ -69,6 +69,16 @@ pub(crate) enum Source {
     AsyncRead(Pin<Box<dyn tokio::io::AsyncRead + 'static>>),
     /// An async writer closure.
     AsyncWriter(AsyncWriteFn),
+    /// A zip archive of other sources.
+    Archive(Box<Zip>),
+}
+
+/// A zip archive, planned: its layout, and its entries' sources in order.
+pub(crate) struct Zip {
+    pub(crate) layout: crate::zip::Layout,
+    pub(crate) entries: Vec<Source>,
+    /// Every entry can serve ranges, and the size is known: so can the archive.
+    pub(crate) ranges: bool,
 }
 
 impl Source {
@@ -97,6 +107,7 @@ impl Source {
 /// | [`from_stream`](Self::from_stream) | an async `Stream` of `Result<Bytes, E>` | only with `with_size` |
 /// | [`from_async_read`](Self::from_async_read) | a tokio `AsyncRead` | only with `with_size` |
 /// | [`from_async_writer`](Self::from_async_writer) | a closure writing into an [`AsyncSink`] (async_zip, csv-async, async-compression, …) | only with `with_size` |
+/// | [`zip`](Self::zip), [`Archive`](crate::Archive) | a zip of other files, streamed | when every entry's is |
 ///
 /// Blocking sources never run on an actix worker thread, and what a slow or
 /// stalled client costs is bounded for every kind (SPEC §9):
@@ -137,6 +148,31 @@ pub struct VirtualFile {
 }
 
 impl VirtualFile {
+    /// A file of `source`, no metadata yet.
+    pub(crate) fn of_source(source: Source) -> Self {
+        Self::new(source)
+    }
+
+    /// Whether the file can serve ranges (SPEC §3): in memory (of its
+    /// declared size), a seekable reader, an offset-aware generator, an
+    /// archive of those; a size must be known.
+    pub(crate) fn can_range(&self) -> bool {
+        let Some(size) = self.size else {
+            return false;
+        };
+        match &self.source {
+            Source::Bytes(bytes) => bytes.len() as u64 == size,
+            Source::Seek(_) | Source::Generator(_) => true,
+            Source::Archive(zip) => zip.ranges && zip.layout.size() == Some(size),
+            Source::Read(_)
+            | Source::Iter(_)
+            | Source::Writer(_)
+            | Source::Stream(_)
+            | Source::AsyncRead(_)
+            | Source::AsyncWriter(_) => false,
+        }
+    }
+
     fn new(source: Source) -> Self {
         VirtualFile {
             size: source.known_len(),
@@ -391,6 +427,39 @@ impl VirtualFile {
         })))
     }
 
+    /// A zip archive of `entries`, each a name (a relative path with `/`
+    /// separators) and a file of any source kind, streamed (SPEC §13). The
+    /// common case of [`Archive`](crate::Archive), which has the details.
+    ///
+    /// ```
+    /// use downloadview::VirtualFile;
+    ///
+    /// let zip = VirtualFile::zip([
+    ///     ("hello-world.txt", VirtualFile::from_static(b"Hello world!\n")),
+    ///     ("data/big.bin", VirtualFile::from_generator(1 << 20, |offset| {
+    ///         (offset..1 << 20).step_by(4096).map(|i| vec![(i % 251) as u8; 4096])
+    ///     })),
+    /// ])?;
+    /// assert_eq!(zip.content_type(), Some("application/zip"));
+    /// assert!(zip.size().is_some()); // Content-Length: exact, before any byte
+    /// # Ok::<(), downloadview::ArchiveError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// An entry name that could unpack outside the archive's folder (which
+    /// entry, and why), or sizes adding up past 2^64 bytes.
+    pub fn zip<I, N>(entries: I) -> Result<Self, crate::ArchiveError>
+    where
+        I: IntoIterator<Item = (N, VirtualFile)>,
+        N: Into<String>,
+    {
+        let mut archive = crate::Archive::new();
+        for (name, file) in entries {
+            archive.push(name, file);
+        }
+        archive.build()
+    }
+
     /// Sets the file's own name; the served name when the view has no basename.
     /// Only its last `/`-separated component is used.
     ///
@@ -533,6 +602,7 @@ impl fmt::Debug for VirtualFile {
             Source::Stream(_) => "stream",
             Source::AsyncRead(_) => "async reader",
             Source::AsyncWriter(_) => "async writer",
+            Source::Archive(_) => "archive",
         };
         f.debug_struct("VirtualFile")
             .field("source", &source)

@@ -395,6 +395,36 @@
 //! async writers. Blocking sources never run on an actix worker, and every
 //! body is sent in bounded memory.
 //!
+//! # Archives
+//!
+//! [`VirtualFile::zip`] makes a zip of several virtual files, of any source
+//! kind, itself a `VirtualFile` (django-downloadview's issue #15,
+//! "ArchiveDownloadView"): stored, with an exact `Content-Length` when every
+//! entry's size is known (HEAD costs nothing, even for 100 GiB), ZIP64 past
+//! 4 GiB or 65,535 entries, Range and `curl -C -` resume when every entry can
+//! serve ranges, and entry names that cannot unpack outside the archive's
+//! folder, refused when it is built. See [`Archive`] for the details and
+//! deflate.
+//!
+//! ```
+//! use actix_web::HttpRequest;
+//! use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+//!
+//! #[derive(VirtualDownloadView, Default)]
+//! #[download(basename = "photos.zip")]
+//! struct Photos;
+//!
+//! impl GetFile for Photos {
+//!     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+//!         let photos = (1..=3).map(|i| {
+//!             (format!("2024/photo-{i}.jpg"), VirtualFile::from(vec![0xFF_u8; 1000 * i]))
+//!         });
+//!         Ok(VirtualFile::zip(photos)?)
+//!     }
+//! }
+//! # let _ = actix_web::App::new().route("/photos.zip", Photos::route());
+//! ```
+//!
 //! # Slow and stalled clients
 //!
 //! A download costs about what its connection costs, whatever the client
@@ -498,6 +528,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+mod archive;
 mod body;
 mod chunk;
 mod conditional;
@@ -587,6 +618,7 @@ pub struct ReadmeDoctests;
 pub use downloadview_derive::VirtualDownloadView;
 
 pub use crate::{
+    archive::{Archive, ArchiveError},
     body::DownloadBody,
     disposition::content_disposition,
     error::DownloadError,

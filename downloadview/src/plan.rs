@@ -17,7 +17,6 @@ use actix_web::{
 use crate::{
     conditional::{self, Precondition, Validators},
     content_type, disposition,
-    file::Source,
     range::{self, ByteRange, RangePlan},
     GetFile, VirtualFile,
 };
@@ -154,19 +153,9 @@ impl Asks {
 
 /// The size to plan ranges against, for the sources that can serve ranges
 /// (SPEC §3): in-memory content (whose declared size is its length), seekable
-/// readers and offset-aware generators.
+/// readers, offset-aware generators, and archives of those.
 fn range_size(file: &VirtualFile) -> Option<u64> {
-    let size = file.size()?;
-    match &file.source {
-        Source::Bytes(bytes) => (bytes.len() as u64 == size).then_some(size),
-        Source::Seek(_) | Source::Generator(_) => Some(size),
-        Source::Read(_)
-        | Source::Iter(_)
-        | Source::Writer(_)
-        | Source::Stream(_)
-        | Source::AsyncRead(_)
-        | Source::AsyncWriter(_) => None,
-    }
+    file.can_range().then(|| file.size()).flatten()
 }
 
 /// RFC 9110 §13.2.2 step 5 and §14.2: `If-Range`, then `Range`.

@@ -9,8 +9,11 @@
 //!   response wants bytes (`channel.rs`);
 //! - writer closures: on writer threads of their own (`push.rs`);
 //! - async sources: on the worker (`async_read.rs`, `async_write.rs`);
+//! - archives: their entries one after the other, through the zip
+//!   assembler (`archive.rs`);
 //! - `send_timeout`: `watch.rs`.
 
+mod archive;
 mod async_read;
 mod async_write;
 mod channel;
@@ -39,8 +42,8 @@ use crate::{
 };
 
 use self::{
-    async_read::AsyncReadStream, async_write::AsyncWriter, channel::Receiver, track::Tracker,
-    watch::Watch,
+    archive::ArchiveBody, async_read::AsyncReadStream, async_write::AsyncWriter, channel::Receiver,
+    track::Tracker, watch::Watch,
 };
 
 /// The body of every response a download view gives.
@@ -109,6 +112,8 @@ enum Kind {
     Stream(Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, BoxError>>>>),
     /// An async writer's future.
     AsyncWriter(AsyncWriter),
+    /// A zip archive of other sources.
+    Archive(Box<ArchiveBody>),
     /// Any other actix body (error pages).
     Other(BoxBody),
 }
@@ -164,10 +169,10 @@ impl Slices {
     }
 }
 
-impl DownloadBody {
-    /// The body of a full response from `source`, announcing `declared` bytes.
-    pub(crate) fn new(source: Source, declared: Option<u64>) -> Self {
-        let kind = match source {
+impl Kind {
+    /// How `source` runs.
+    fn of(source: Source) -> Kind {
+        match source {
             Source::Bytes(bytes) => Kind::Slices(Slices::one(bytes)),
             Source::Read(reader) => Kind::Channel(Receiver::pull(Box::new(Reader(reader)))),
             Source::Seek(reader) => Kind::Channel(Receiver::pull(Box::new(Reader(reader)))),
@@ -183,8 +188,39 @@ impl DownloadBody {
                 Kind::Stream(Box::pin(stream))
             }
             Source::AsyncWriter(write) => Kind::AsyncWriter(AsyncWriter::new(write)),
-        };
-        Self::of_kind(kind, declared)
+            Source::Archive(zip) => Kind::Archive(Box::new(ArchiveBody::new(*zip))),
+        }
+    }
+
+    /// The next chunk; `watch` follows the producer to stop on `send_timeout`.
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        watch: Option<&Watch>,
+    ) -> Poll<Option<io::Result<Bytes>>> {
+        match self {
+            Kind::None | Kind::Head => Poll::Ready(None),
+            Kind::Slices(slices) => Poll::Ready(slices.next().map(Ok)),
+            Kind::Channel(receiver) => receiver.poll_next(cx),
+            Kind::Stream(stream) => {
+                match catch_unwind(AssertUnwindSafe(|| stream.as_mut().poll_next(cx))) {
+                    Ok(poll) => poll.map(|item| item.map(|r| r.map_err(io::Error::other))),
+                    Err(_) => Poll::Ready(Some(Err(io::Error::other("the body stream panicked")))),
+                }
+            }
+            Kind::AsyncWriter(writer) => writer.poll_next(cx),
+            Kind::Archive(archive) => archive.poll_next(cx, watch),
+            Kind::Other(body) => Pin::new(body)
+                .poll_next(cx)
+                .map(|item| item.map(|r| r.map_err(|e| io::Error::other(e.to_string())))),
+        }
+    }
+}
+
+impl DownloadBody {
+    /// The body of a full response from `source`, announcing `declared` bytes.
+    pub(crate) fn new(source: Source, declared: Option<u64>) -> Self {
+        Self::of_kind(Kind::of(source), declared)
     }
 
     fn of_kind(kind: Kind, declared: Option<u64>) -> Self {
@@ -296,21 +332,7 @@ impl Body {
     }
 
     fn poll_source(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
-        match &mut self.kind {
-            Kind::None | Kind::Head => Poll::Ready(None),
-            Kind::Slices(slices) => Poll::Ready(slices.next().map(Ok)),
-            Kind::Channel(receiver) => receiver.poll_next(cx),
-            Kind::Stream(stream) => {
-                match catch_unwind(AssertUnwindSafe(|| stream.as_mut().poll_next(cx))) {
-                    Ok(poll) => poll.map(|item| item.map(|r| r.map_err(io::Error::other))),
-                    Err(_) => Poll::Ready(Some(Err(io::Error::other("the body stream panicked")))),
-                }
-            }
-            Kind::AsyncWriter(writer) => writer.poll_next(cx),
-            Kind::Other(body) => Pin::new(body)
-                .poll_next(cx)
-                .map(|item| item.map(|r| r.map_err(|e| io::Error::other(e.to_string())))),
-        }
+        self.kind.poll(cx, self.watch.as_deref())
     }
 
     fn size(&self) -> BodySize {
@@ -470,6 +492,7 @@ impl fmt::Debug for DownloadBody {
             Kind::Channel(_) => "blocking",
             Kind::Stream(_) => "stream",
             Kind::AsyncWriter(_) => "async writer",
+            Kind::Archive(_) => "archive",
             Kind::Other(_) => "other",
         };
         f.debug_struct("DownloadBody")

@@ -8,6 +8,8 @@
 //! - Offset-aware generator: started at each part's first byte; only the bytes
 //!   needed are taken from it (its last chunk is truncated, zero-copy, and no
 //!   chunk more is pulled).
+//! - Archive: produced from its start through the zip assembler, which keeps
+//!   the bytes of the parts (`body/archive.rs`).
 //!
 //! Readers and generators become a lazy chunk iterator, pulled a step at a
 //! time on the blocking pool like any pull source. The exact length is
@@ -21,7 +23,7 @@ use std::{
 
 use bytes::{Bytes, BytesMut};
 
-use super::{DownloadBody, Kind, Receiver, Slices};
+use super::{ArchiveBody, DownloadBody, Kind, Receiver, Slices};
 use crate::{
     chunk::{BoxError, Items, CHUNK},
     file::{ChunkIter, Generate, ReadSeek, Source},
@@ -58,11 +60,31 @@ impl DownloadBody {
             Source::Generator(generate) => Kind::Channel(Receiver::pull(Box::new(Items(
                 generated(generate, parts, trailer),
             )))),
+            Source::Archive(zip) => archive(*zip, parts, trailer),
             // The plan only ranges over the three sources above; anything else
             // must not be sent as if it were the requested bytes.
             _ => failing("this source cannot serve ranges"),
         };
         DownloadBody::of_kind(kind, Some(declared))
+    }
+}
+
+/// The parts of an archive: the assembler produces the archive from its
+/// start (the CRCs before a range are needed) and keeps the ranges' bytes.
+fn archive(zip: crate::file::Zip, parts: Vec<Part>, trailer: Bytes) -> Kind {
+    let ranges: Vec<ByteRange> = parts.iter().map(|part| part.range).collect();
+    match crate::zip::Zipper::with_ranges(zip.layout, &ranges) {
+        Ok(zipper) => {
+            let heads = parts.into_iter().map(|part| part.head).collect();
+            Kind::Archive(Box::new(ArchiveBody::with(
+                zipper,
+                zip.entries,
+                heads,
+                trailer,
+            )))
+        }
+        // The plan gives sorted, disjoint ranges within a known size.
+        Err(_) => failing("the archive cannot serve these ranges"),
     }
 }
 

@@ -47,8 +47,9 @@ pub(crate) struct Watch {
     fired: AtomicBool,
     /// The report, sent by whoever ends the download first.
     tracker: Mutex<Option<Detached>>,
-    /// The producer to stop, for blocking sources.
-    channel: Option<Arc<Channel>>,
+    /// The producer to stop, for blocking sources (for an archive, that of
+    /// the entry being produced).
+    channel: Mutex<Option<Arc<Channel>>>,
 }
 
 impl Watch {
@@ -64,7 +65,7 @@ impl Watch {
             source_turn: AtomicBool::new(false),
             fired: AtomicBool::new(false),
             tracker: Mutex::new(tracker),
-            channel,
+            channel: Mutex::new(channel),
         });
         register(&watch);
         watch
@@ -93,6 +94,12 @@ impl Watch {
         self.tracker.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// From now on the producer to stop is `channel`'s (an archive's next
+    /// entry).
+    pub(crate) fn follow(&self, channel: &Arc<Channel>) {
+        *self.channel.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(channel));
+    }
+
     /// Notes the time of the first body byte.
     pub(crate) fn first_byte(&self) {
         if let Some(tracker) = self.tracker().as_mut() {
@@ -113,7 +120,12 @@ impl Watch {
         if self.fired.swap(true, Ordering::Relaxed) {
             return;
         }
-        if let Some(channel) = &self.channel {
+        let channel = self
+            .channel
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(channel) = channel {
             channel.close();
         }
         let secs = self.timeout.as_secs_f64();

@@ -1,0 +1,228 @@
+//! Archives (SPEC §13): a zip of several [`VirtualFile`]s, itself a
+//! `VirtualFile` that any view can serve.
+
+use std::{error::Error as StdError, fmt};
+
+use crate::{
+    file::Source,
+    zip::{self, EntryMeta, Layout, Method, ZipError},
+    DownloadError, VirtualFile,
+};
+
+/// A zip archive of virtual files, streamed: "download all as a zip".
+///
+/// Each entry is a name (a relative path with `/` separators) and a
+/// [`VirtualFile`] of any source kind. The archive is planned when it is
+/// built, before any byte is produced:
+///
+/// - **Names** that could unpack outside the archive's folder are refused,
+///   with an error naming the entry and why: an absolute path, a `..`, `.`
+///   or empty component, a backslash, a control character, a duplicate (or a
+///   file that is also a folder of another entry), a name over 65,535 bytes.
+///   Non-ASCII names are stored as UTF-8, flagged so.
+/// - **Stored** (no compression) by default: when every entry's size is
+///   known, so is the archive's, exactly: `Content-Length` is sent and HEAD
+///   costs nothing, even for 100 GiB. ZIP64 is used when an entry or the
+///   archive passes 4 GiB, or past 65,535 entries.
+/// - **Range** requests work when every entry can serve ranges (in memory,
+///   seekable readers, offset-aware generators): a range holds exactly the
+///   bytes of the full download at those offsets, so `curl -C -` and browsers
+///   resume to an identical file. The bytes before a range are still produced
+///   (the CRCs of earlier entries are needed) but not sent.
+/// - **Validators**: a strong `ETag` when every entry has a strong one
+///   (derived from their names, sizes, times and tags), `Last-Modified` the
+///   latest of the entries' (none if one has none). Entries' modification
+///   times are their `last_modified`.
+/// - Entries stream one after the other, each as its own source kind does
+///   (SPEC §9), with their CRCs computed as their bytes go by; memory stays
+///   bounded whatever the sizes. An entry that fails, or yields more or fewer
+///   bytes than its declared size, aborts the connection: never an archive
+///   that looks complete but is not.
+///
+/// The common case is one expression, [`VirtualFile::zip`]:
+///
+/// ```
+/// use actix_web::HttpRequest;
+/// use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+///
+/// #[derive(VirtualDownloadView, Default)]
+/// #[download(basename = "export.zip")]
+/// struct Export;
+///
+/// impl GetFile for Export {
+///     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+///         Ok(VirtualFile::zip([
+///             ("readme.txt", VirtualFile::from_static(b"Hello world!\n")),
+///             ("data/numbers.csv", VirtualFile::from(String::from("n\n1\n2\n"))),
+///         ])?)
+///     }
+/// }
+/// # let file = Export.get_file(&actix_web::test::TestRequest::get().to_http_request()).unwrap();
+/// # assert_eq!(file.content_type(), Some("application/zip"));
+/// assert!(VirtualFile::zip([("../escape.txt", VirtualFile::from_static(b""))]).is_err());
+/// ```
+///
+/// [`Archive`] is the builder, for entries added one at a time or
+/// deflate (cargo feature `deflate`):
+///
+/// ```
+/// use downloadview::{Archive, VirtualFile};
+///
+/// let mut archive = Archive::new();
+/// for i in 0..3 {
+///     archive.push(format!("reports/{i}.txt"), VirtualFile::from(format!("report {i}\n")));
+/// }
+/// let file = archive.build()?;
+/// assert!(file.size().is_some()); // every size is known: so is the archive's
+/// # Ok::<(), downloadview::ArchiveError>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct Archive {
+    entries: Vec<(String, VirtualFile)>,
+    deflate: bool,
+}
+
+impl Archive {
+    /// An empty archive.
+    ///
+    /// ```
+    /// # use downloadview::Archive;
+    /// let file = Archive::new().build()?;
+    /// assert_eq!(file.size(), Some(22)); // just the end record
+    /// # Ok::<(), downloadview::ArchiveError>(())
+    /// ```
+    pub fn new() -> Self {
+        Archive::default()
+    }
+
+    /// Adds an entry (builder style).
+    ///
+    /// ```
+    /// # use downloadview::{Archive, VirtualFile};
+    /// let file = Archive::new()
+    ///     .entry("a.txt", VirtualFile::from_static(b"a"))
+    ///     .entry("b.txt", VirtualFile::from_static(b"b"))
+    ///     .build()?;
+    /// # let _ = file;
+    /// # Ok::<(), downloadview::ArchiveError>(())
+    /// ```
+    pub fn entry(mut self, name: impl Into<String>, file: VirtualFile) -> Self {
+        self.push(name, file);
+        self
+    }
+
+    /// Adds an entry.
+    ///
+    /// ```
+    /// # use downloadview::{Archive, VirtualFile};
+    /// let mut archive = Archive::new();
+    /// archive.push("a.txt", VirtualFile::from_static(b"a"));
+    /// # let _ = archive;
+    /// ```
+    pub fn push(&mut self, name: impl Into<String>, file: VirtualFile) {
+        self.entries.push((name.into(), file));
+    }
+
+    /// Compresses the entries with deflate: the archive's size is then
+    /// unknown (sent chunked) and Range is not served; the `ETag`, when
+    /// there is one, is weak (the bytes depend on the compressor).
+    ///
+    /// ```
+    /// # use downloadview::{Archive, VirtualFile};
+    /// let file = Archive::new()
+    ///     .entry("big.txt", VirtualFile::from("a".repeat(100_000)))
+    ///     .deflate()
+    ///     .build()?;
+    /// assert_eq!(file.size(), None);
+    /// # Ok::<(), downloadview::ArchiveError>(())
+    /// ```
+    #[cfg(feature = "deflate")]
+    pub fn deflate(mut self) -> Self {
+        self.deflate = true;
+        self
+    }
+
+    /// Plans the archive: checks every name and computes the layout (and the
+    /// size, when every entry's is known).
+    ///
+    /// # Errors
+    /// A refused entry name (which entry, and why), or sizes adding up past
+    /// 2^64 bytes.
+    pub fn build(self) -> Result<VirtualFile, ArchiveError> {
+        let method = if self.deflate {
+            #[cfg(feature = "deflate")]
+            {
+                Method::Deflate
+            }
+            #[cfg(not(feature = "deflate"))]
+            {
+                Method::Stored
+            }
+        } else {
+            Method::Stored
+        };
+        let metas = self.entries.iter().map(|(name, file)| EntryMeta {
+            name: name.clone(),
+            size: file.size(),
+            mtime: file.last_modified(),
+        });
+        let layout = Layout::plan(metas, method).map_err(ArchiveError)?;
+        let etag = zip::validators::etag(&layout, self.entries.iter().map(|(_, f)| f.etag()));
+        let last_modified =
+            zip::validators::last_modified(self.entries.iter().map(|(_, f)| f.last_modified()));
+        let ranges = self.entries.iter().all(|(_, f)| f.can_range());
+        let size = layout.size();
+        let sources = self
+            .entries
+            .into_iter()
+            .map(|(_, mut file)| file.take_source())
+            .collect();
+        let mut file = VirtualFile::of_source(Source::Archive(Box::new(crate::file::Zip {
+            layout,
+            entries: sources,
+            ranges,
+        })))
+        .with_content_type("application/zip");
+        if let Some(size) = size {
+            file = file.with_size(size);
+        }
+        if let Some(etag) = etag {
+            file = file.with_etag(etag);
+        }
+        if let Some(time) = last_modified {
+            file = file.with_last_modified(time);
+        }
+        Ok(file)
+    }
+}
+
+/// Why an [`Archive`] cannot be built: an entry name that could unpack
+/// outside the archive's folder (which entry, and why), or sizes past 2^64
+/// bytes. Converts into [`DownloadError`] (a logged 500).
+///
+/// ```
+/// use downloadview::VirtualFile;
+///
+/// let err = VirtualFile::zip([
+///     ("ok.txt", VirtualFile::from_static(b"")),
+///     ("a\\b.txt", VirtualFile::from_static(b"")),
+/// ])
+/// .unwrap_err();
+/// assert!(err.to_string().starts_with("archive entry 1 (\"a\\\\b.txt\")"), "{err}");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveError(ZipError);
+
+impl fmt::Display for ArchiveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl StdError for ArchiveError {}
+
+impl From<ArchiveError> for DownloadError {
+    fn from(err: ArchiveError) -> Self {
+        DownloadError::other(err)
+    }
+}

@@ -1,0 +1,176 @@
+//! Archive bodies (SPEC §13): the entries' sources run one after the other,
+//! each as its own kind runs, and their bytes go through the zip assembler
+//! ([`Zipper`]), which adds the headers, descriptors and directory and keeps
+//! only the bytes of the requested ranges.
+//!
+//! It runs on the worker, like the body itself: blocking entries still run
+//! off it (pull steps, writer threads), and the worker's share is what the
+//! assembler does per chunk (a CRC, at several GB/s). Bytes before a range
+//! are produced and hashed but not sent; so that a long skip never keeps
+//! the worker from its other connections, the body yields after
+//! [`SKIP_BUDGET`] bytes without output.
+
+use std::{
+    collections::VecDeque,
+    io,
+    task::{Context, Poll},
+};
+
+use bytes::Bytes;
+
+use super::{watch::Watch, Kind};
+use crate::{
+    file::{Source, Zip},
+    zip::{Piece, PieceBytes, Step, Zipper},
+};
+
+/// Bytes hashed without anything to send before the body lets the worker
+/// run its other tasks (it asks to be polled again at once).
+const SKIP_BUDGET: usize = 1 << 20;
+
+pub(crate) struct ArchiveBody {
+    zipper: Zipper,
+    /// The entries' sources not yet started, in order.
+    entries: VecDeque<Source>,
+    /// The entry being produced.
+    current: Option<Kind>,
+    /// Archive bytes ready to send.
+    out: VecDeque<Bytes>,
+    pieces: Vec<Piece>,
+    /// Multipart: the head of each part, sent before its first byte, and the
+    /// trailer, sent last.
+    heads: Vec<Bytes>,
+    part: Option<usize>,
+    trailer: Option<Bytes>,
+    done: bool,
+}
+
+impl ArchiveBody {
+    /// The whole archive.
+    pub(crate) fn new(zip: Zip) -> Self {
+        let Zip {
+            layout, entries, ..
+        } = zip;
+        Self::with(Zipper::new(layout), entries, Vec::new(), Bytes::new())
+    }
+
+    /// `zipper` (over some ranges), each part headed by `heads[part]` when
+    /// given, then `trailer`.
+    pub(crate) fn with(
+        zipper: Zipper,
+        entries: Vec<Source>,
+        heads: Vec<Bytes>,
+        trailer: Bytes,
+    ) -> Self {
+        ArchiveBody {
+            zipper,
+            entries: entries.into(),
+            current: None,
+            out: VecDeque::new(),
+            pieces: Vec::new(),
+            heads,
+            part: None,
+            trailer: (!trailer.is_empty()).then_some(trailer),
+            done: false,
+        }
+    }
+
+    /// Queues the pieces the assembler gave; `chunk` is what it was fed.
+    fn take_pieces(&mut self, chunk: Option<&Bytes>) {
+        for Piece { part, bytes } in self.pieces.drain(..) {
+            if self.part != Some(part) {
+                self.part = Some(part);
+                if let Some(head) = self.heads.get(part).filter(|h| !h.is_empty()) {
+                    self.out.push_back(head.clone());
+                }
+            }
+            let bytes = match (bytes, chunk) {
+                (PieceBytes::Made(bytes), _) => bytes,
+                (PieceBytes::Fed(range), Some(chunk)) => chunk.slice(range),
+                (PieceBytes::Fed(_), None) => continue,
+            };
+            if !bytes.is_empty() {
+                self.out.push_back(bytes);
+            }
+        }
+    }
+
+    /// Ends the archive: the entries left are dropped (their producers stop),
+    /// the trailer goes last.
+    fn finish(&mut self) {
+        self.current = None;
+        self.entries.clear();
+        if let Some(trailer) = self.trailer.take() {
+            self.out.push_back(trailer);
+        }
+        self.done = true;
+    }
+
+    pub(crate) fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+        watch: Option<&Watch>,
+    ) -> Poll<Option<io::Result<Bytes>>> {
+        let mut skipped = 0;
+        loop {
+            if let Some(bytes) = self.out.pop_front() {
+                return Poll::Ready(Some(Ok(bytes)));
+            }
+            if self.done {
+                return Poll::Ready(None);
+            }
+            if !self.zipper.wants_more() {
+                // A range that ends before the archive does: nothing more to
+                // produce.
+                self.finish();
+                continue;
+            }
+            if skipped >= SKIP_BUDGET {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            match &mut self.current {
+                None => match self.zipper.advance(&mut self.pieces) {
+                    Ok(Step::Entry(_)) => {
+                        let Some(source) = self.entries.pop_front() else {
+                            return fail("the archive has more entries than sources");
+                        };
+                        let kind = Kind::of(source);
+                        if let (Some(watch), Kind::Channel(receiver)) = (watch, &kind) {
+                            watch.follow(receiver.channel());
+                        }
+                        self.current = Some(kind);
+                        self.take_pieces(None);
+                    }
+                    Ok(Step::Directory) => self.take_pieces(None),
+                    Ok(Step::Done) => {
+                        self.take_pieces(None);
+                        self.finish();
+                    }
+                    Err(err) => return fail(err.to_string()),
+                },
+                Some(kind) => match kind.poll(cx, watch) {
+                    Poll::Ready(Some(Ok(chunk))) => {
+                        if let Err(err) = self.zipper.feed(&chunk, &mut self.pieces) {
+                            return fail(err.to_string());
+                        }
+                        let before = self.out.len();
+                        self.take_pieces(Some(&chunk));
+                        if self.out.len() == before {
+                            skipped += chunk.len();
+                        }
+                    }
+                    Poll::Ready(Some(Err(err))) => return Poll::Ready(Some(Err(err))),
+                    // The entry has ended; the next `advance` checks its size
+                    // and sends its descriptor.
+                    Poll::Ready(None) => self.current = None,
+                    Poll::Pending => return Poll::Pending,
+                },
+            }
+        }
+    }
+}
+
+fn fail(why: impl Into<String>) -> Poll<Option<io::Result<Bytes>>> {
+    Poll::Ready(Some(Err(io::Error::other(why.into()))))
+}
