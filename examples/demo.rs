@@ -242,6 +242,35 @@ impl GetFile for VersionedDownloadView {
     }
 }
 
+/// `/archive/?size=N`: a stored zip of `hello-world.txt`, `café résumé.txt`
+/// (the same 13 bytes) and `data.bin` (N bytes, default 1 MiB, the `/big/`
+/// pattern from an offset-aware generator). Every size is known, so is the
+/// archive's (`Content-Length`), and every entry can serve ranges, so can
+/// the archive: `curl -C -` resumes it byte-exactly. Each entry has a strong
+/// ETag, so the archive has one.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "archive.zip")]
+pub struct ArchiveDownloadView;
+
+impl GetFile for ArchiveDownloadView {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        let size = number_param(req, "size", 1 << 20)?;
+        let hello = || {
+            VirtualFile::from_static(HELLO)
+                .with_etag(EntityTag::new_strong("hello-v1".to_owned()))
+                .with_last_modified(versioned_last_modified())
+        };
+        let data = VirtualFile::from_generator(size, move |offset| pattern_chunks(offset, size))
+            .with_etag(EntityTag::new_strong(format!("pattern-{size}")))
+            .with_last_modified(versioned_last_modified());
+        Ok(VirtualFile::zip([
+            ("hello-world.txt", hello()),
+            ("café résumé.txt", hello()),
+            ("data.bin", data),
+        ])?)
+    }
+}
+
 /// The routes of the demo, with a line each for the index page.
 pub const ROUTES: &[(&str, &str)] = &[
     (
@@ -282,6 +311,10 @@ pub const ROUTES: &[(&str, &str)] = &[
         "a CSV export of N rows written by a writer closure, streamed",
     ),
     (
+        "/archive/?size=1048576",
+        "a stored zip of hello-world.txt, café résumé.txt and data.bin (N bytes from a generator): exact Content-Length, Range and curl -C - work, opens in unzip, bsdtar and Python",
+    ),
+    (
         "/versioned/",
         "/text/ with an ETag (\"hello-v1\") and a Last-Modified, for conditional requests: If-None-Match gives 304, If-Match \"other\" gives 412",
     ),
@@ -319,7 +352,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/big/", BigDownloadView::route())
         .route("/stream/", StreamDownloadView::route())
         .route("/csv/", CsvDownloadView::route())
-        .route("/versioned/", VersionedDownloadView::route());
+        .route("/versioned/", VersionedDownloadView::route())
+        .route("/archive/", ArchiveDownloadView::route());
 }
 
 /// Logs to stderr: one `download …` line per download (the report's own
