@@ -1,0 +1,784 @@
+//! Archives over HTTP (SPEC §13): the demo's `/archive/` and archives of
+//! every source kind, opened by Python's `zipfile`, Info-ZIP `unzip` and
+//! libarchive's `bsdtar`; exact `Content-Length`; HEAD of 100 GiB; Range,
+//! multipart and `If-Range`; `curl -C -` resuming byte-exactly; failing
+//! entries and clients that leave.
+
+use std::{
+    io::{self, Read, Write},
+    path::PathBuf,
+    process::{Command, Stdio},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+use actix_web::{web, HttpRequest};
+use bytes::Bytes;
+use downloadview::{
+    Archive, AsyncSink, DownloadError, DownloadReport, GetFile, Outcome, VirtualDownloadView,
+    VirtualFile,
+};
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../examples/demo.rs"]
+mod demo;
+
+// ---------------------------------------------------------------------------
+// The real tools.
+
+/// A file in the system's temporary folder, removed on drop.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn with(name: &str, bytes: &[u8]) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "downloadview-{}-{name}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::write(&path, bytes).expect("write the archive");
+        TempFile(path)
+    }
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn tool(name: &str) -> Command {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "`{name}` is needed: apt-get install -y python3 unzip libarchive-tools"
+    );
+    Command::new(name)
+}
+
+fn run_ok(mut command: Command, what: &str) -> String {
+    let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{what} failed:\n{text}");
+    text
+}
+
+/// Opens `zip` with the three tools, checking every CRC, and returns each
+/// entry's name and bytes as Python reads them.
+fn open_everywhere(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let file = TempFile::with("archive.zip", zip);
+    let path = file.0.to_str().expect("a UTF-8 temp path");
+    let out = run_ok(
+        {
+            let mut c = tool("unzip");
+            c.args(["-t", path]);
+            c
+        },
+        "unzip -t",
+    );
+    assert!(out.contains("No errors detected"), "unzip -t:\n{out}");
+    run_ok(
+        {
+            let mut c = tool("bsdtar");
+            c.args(["-tvf", path]);
+            c
+        },
+        "bsdtar -tvf",
+    );
+    // libarchive reading from a pipe (no seeking): every entry's bytes.
+    let mut piped = tool("bsdtar")
+        .args(["-xOf", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bsdtar");
+    let mut stdin = piped.stdin.take().expect("stdin");
+    let data = zip.to_vec();
+    let feeder = thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = piped.wait_with_output().expect("bsdtar -xOf -");
+    feeder.join().expect("feeder");
+    assert!(
+        out.status.success(),
+        "bsdtar -xOf -: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let piped_bytes = out.stdout;
+    let script = r#"
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    bad = z.testzip()
+    assert bad is None, f"bad CRC in {bad}"
+    for info in z.infolist():
+        data = z.read(info)
+        sys.stdout.buffer.write(info.filename.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
+"#;
+    let out = tool("python3")
+        .args(["-c", script, path])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "python zipfile: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut entries = Vec::new();
+    let mut rest = &out.stdout[..];
+    while !rest.is_empty() {
+        let nul = rest.iter().position(|&b| b == 0).expect("name");
+        let name = String::from_utf8(rest[..nul].to_vec()).expect("UTF-8 name");
+        rest = &rest[nul + 1..];
+        let nul = rest.iter().position(|&b| b == 0).expect("length");
+        let len: usize = std::str::from_utf8(&rest[..nul]).unwrap().parse().unwrap();
+        rest = &rest[nul + 1..];
+        entries.push((name, rest[..len].to_vec()));
+        rest = &rest[len..];
+    }
+    let concatenated: Vec<u8> = entries
+        .iter()
+        .flat_map(|(_, d)| d.iter().copied())
+        .collect();
+    assert!(
+        piped_bytes == concatenated,
+        "bsdtar from a pipe read other bytes than Python"
+    );
+    entries
+}
+
+fn pattern(offset: u64, len: u64) -> Vec<u8> {
+    (offset..offset + len).map(|i| (i % 251) as u8).collect()
+}
+
+// ---------------------------------------------------------------------------
+// The demo's /archive/.
+
+fn demo_server() -> suite::TestServer {
+    suite::serve(demo::configure)
+}
+
+#[test]
+fn the_demo_archive_opens_in_python_unzip_and_bsdtar() {
+    let server = demo_server();
+    let res = server.get("/archive/?size=3000000");
+    assert_eq!(res.status, 200);
+    assert!(res.complete, "cut short");
+    assert_eq!(res.header("content-type"), Some("application/zip"));
+    assert_eq!(
+        res.header("content-disposition"),
+        Some("attachment; filename=\"archive.zip\"")
+    );
+    let length: usize = res.header("content-length").unwrap().parse().unwrap();
+    assert_eq!(length, res.body.len(), "Content-Length is exact");
+    assert_eq!(res.header("accept-ranges"), Some("bytes"));
+    assert!(res.header("etag").is_some_and(|t| t.starts_with("\"zip-")));
+    assert!(res.header("last-modified").is_some());
+    let entries = open_everywhere(&res.body);
+    assert_eq!(
+        entries.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ["hello-world.txt", "café résumé.txt", "data.bin"]
+    );
+    assert_eq!(entries[0].1, b"Hello world!\n");
+    assert_eq!(entries[1].1, b"Hello world!\n");
+    assert!(entries[2].1 == pattern(0, 3_000_000), "data.bin differs");
+    // HEAD: the same headers, no body, nothing produced.
+    let head = server.head("/archive/?size=3000000");
+    assert_eq!(
+        head.header("content-length"),
+        Some(length.to_string().as_str())
+    );
+    assert!(head.body.is_empty());
+}
+
+#[test]
+fn head_of_a_100_gib_archive_costs_nothing() {
+    let server = demo_server();
+    let size: u64 = 100 << 30;
+    let start = Instant::now();
+    let head = server.head(&format!("/archive/?size={size}"));
+    let took = start.elapsed();
+    assert_eq!(head.status, 200);
+    let length: u64 = head.header("content-length").unwrap().parse().unwrap();
+    assert!(length > size, "{length}");
+    assert!(took < Duration::from_secs(1), "HEAD took {took:?}");
+    // ZIP64 records on top of the 32-bit ones: a fixed overhead, whatever N.
+    let small: u64 = server
+        .head("/archive/?size=1000")
+        .header("content-length")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(length - size > small - 1000);
+    assert!(length - size < small - 1000 + 200);
+}
+
+#[test]
+fn a_download_cut_half_way_and_resumed_with_curl_equals_the_full_one() {
+    let server = demo_server();
+    let url = format!("http://{}/archive/?size=5000000", server.addr);
+    let full = server.get("/archive/?size=5000000").body;
+    // The first half, then the connection cut, as a browser that lost it.
+    let partial = {
+        let mut stream = suite::connect(server.addr);
+        write!(
+            stream,
+            "GET /archive/?size=5000000 HTTP/1.1\r\nHost: {}\r\n\r\n",
+            server.addr
+        )
+        .unwrap();
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        while got.len() < full.len() / 2 + 4096 {
+            let n = stream.read(&mut buf).unwrap();
+            assert!(n > 0);
+            got.extend_from_slice(&buf[..n]);
+        }
+        let head_end = got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        got[head_end..full.len() / 2 + head_end].to_vec()
+    };
+    let file = TempFile::with("resume.zip", &partial);
+    run_ok(
+        {
+            let mut c = tool("curl");
+            c.args(["-sS", "-f", "-C", "-", "-o"])
+                .arg(&file.0)
+                .arg(&url);
+            c
+        },
+        "curl -C -",
+    );
+    let resumed = std::fs::read(&file.0).unwrap();
+    assert_eq!(resumed.len(), full.len());
+    assert!(
+        resumed == full,
+        "the resumed archive differs from the full one"
+    );
+    open_everywhere(&resumed);
+}
+
+/// The parts of a `multipart/byteranges` body: (Content-Range, bytes).
+fn multipart_parts(res: &suite::Response) -> Vec<(String, Vec<u8>)> {
+    let content_type = res.header("content-type").expect("content type");
+    let boundary = content_type
+        .split("boundary=")
+        .nth(1)
+        .expect("a boundary")
+        .to_owned();
+    let delimiter = format!("\r\n--{boundary}");
+    let body = [b"\r\n".as_slice(), &res.body].concat();
+    let mut parts = Vec::new();
+    let mut rest = &body[..];
+    loop {
+        let at = find(rest, delimiter.as_bytes()).expect("a delimiter");
+        rest = &rest[at + delimiter.len()..];
+        if rest.starts_with(b"--") {
+            return parts;
+        }
+        let head_end = find(rest, b"\r\n\r\n").expect("part head") + 4;
+        let head = String::from_utf8_lossy(&rest[..head_end]).into_owned();
+        let range = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Range: "))
+            .expect("Content-Range")
+            .to_owned();
+        rest = &rest[head_end..];
+        let end = find(rest, delimiter.as_bytes()).expect("part end");
+        parts.push((range, rest[..end].to_vec()));
+        rest = &rest[end..];
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[test]
+fn single_and_multipart_ranges_hold_the_full_archives_bytes() {
+    let server = demo_server();
+    let full = server.get("/archive/?size=200000").body;
+    let n = full.len();
+    // One range in the middle of data.bin.
+    let res = server.request(
+        "GET",
+        "/archive/?size=200000",
+        &[("Range", "bytes=1000-150000")],
+    );
+    assert_eq!(res.status, 206);
+    assert_eq!(
+        res.header("content-range"),
+        Some(format!("bytes 1000-150000/{n}").as_str())
+    );
+    assert!(res.body == full[1000..=150000]);
+    // Ranges across entry boundaries: the first header, the end of the first
+    // entry into the second, the tail (directory and end record).
+    let ranges = [
+        (0usize, 99usize),
+        (60, 140),
+        (150_000, 150_100),
+        (n - 300, n - 1),
+    ];
+    let header = "bytes=0-99,60-140,150000-150100,-300".to_owned();
+    let res = server.request("GET", "/archive/?size=200000", &[("Range", &header)]);
+    assert_eq!(res.status, 206);
+    assert!(res.complete);
+    let parts = multipart_parts(&res);
+    // 0-99 and 60-140 overlap: coalesced into one part.
+    let expected = [(0, 140), ranges[2], ranges[3]];
+    assert_eq!(parts.len(), expected.len());
+    for ((range, bytes), (a, b)) in parts.iter().zip(expected) {
+        assert_eq!(range, &format!("bytes {a}-{b}/{n}"));
+        assert!(bytes[..] == full[a..=b], "part {range}");
+    }
+    assert_eq!(
+        res.header("content-length")
+            .unwrap()
+            .parse::<usize>()
+            .unwrap(),
+        res.body.len()
+    );
+}
+
+#[test]
+fn if_range_with_the_archives_etag() {
+    let server = demo_server();
+    let full = server.get("/archive/?size=100000");
+    let etag = full.header("etag").unwrap().to_owned();
+    let res = server.request(
+        "GET",
+        "/archive/?size=100000",
+        &[("Range", "bytes=10-19"), ("If-Range", &etag)],
+    );
+    assert_eq!(res.status, 206);
+    assert_eq!(res.body, full.body[10..20]);
+    let res = server.request(
+        "GET",
+        "/archive/?size=100000",
+        &[
+            ("Range", "bytes=10-19"),
+            ("If-Range", "\"zip-0000000000000000\""),
+        ],
+    );
+    assert_eq!(res.status, 200, "a stale If-Range gets the whole archive");
+    assert_eq!(res.body, full.body);
+    // Another size, another archive: another tag.
+    let other = server.head("/archive/?size=100001");
+    assert_ne!(other.header("etag"), Some(etag.as_str()));
+    let res = server.request("GET", "/archive/?size=100000", &[("If-None-Match", &etag)]);
+    assert_eq!(res.status, 304);
+}
+
+// ---------------------------------------------------------------------------
+// Archives of every source kind, served by a view.
+
+type Make = Arc<dyn Fn() -> Result<VirtualFile, DownloadError> + Send + Sync>;
+
+fn reports() -> &'static Mutex<Vec<DownloadReport>> {
+    static REPORTS: Mutex<Vec<DownloadReport>> = Mutex::new(Vec::new());
+    &REPORTS
+}
+
+#[derive(VirtualDownloadView)]
+#[download(basename = "made.zip")]
+struct Made {
+    make: Make,
+}
+
+impl GetFile for Made {
+    fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        (self.make)()
+    }
+
+    fn on_download(&self, report: &DownloadReport) {
+        reports().lock().unwrap().push(report.clone());
+    }
+}
+
+fn serve(routes: Vec<(&'static str, Make)>) -> suite::TestServer {
+    suite::serve(move |cfg| {
+        for (path, make) in routes.clone() {
+            cfg.route(
+                path,
+                web::route().to(move || {
+                    let make = Arc::clone(&make);
+                    async move { Made { make } }
+                }),
+            );
+        }
+    })
+}
+
+fn make(f: impl Fn() -> Result<VirtualFile, DownloadError> + Send + Sync + 'static) -> Make {
+    Arc::new(f)
+}
+
+fn every_kind(n: usize) -> Vec<(String, VirtualFile)> {
+    let data = pattern(0, n as u64);
+    let chunks: Vec<io::Result<Bytes>> = data
+        .chunks(7000)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let (d1, d2, d3, d4, d5) = (
+        data.clone(),
+        data.clone(),
+        data.clone(),
+        data.clone(),
+        data.clone(),
+    );
+    vec![
+        ("bytes.bin".into(), VirtualFile::from_bytes(data.clone())),
+        ("empty.txt".into(), VirtualFile::from_static(b"")),
+        (
+            "reader.bin".into(),
+            VirtualFile::from_reader(io::Cursor::new(d1)).with_size(n as u64),
+        ),
+        (
+            "iter/tiny.bin".into(),
+            VirtualFile::from_iter(d2.chunks(13).map(<[u8]>::to_vec).collect::<Vec<_>>()),
+        ),
+        (
+            "writer.csv".into(),
+            VirtualFile::from_writer(move |out| out.write_all(&d3)),
+        ),
+        (
+            "stream.bin".into(),
+            VirtualFile::from_stream(futures_util::stream::iter(chunks)),
+        ),
+        (
+            "async-writer.bin".into(),
+            VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
+                use tokio::io::AsyncWriteExt as _;
+                sink.write_all(&d4).await
+            }),
+        ),
+        (
+            "generator.bin".into(),
+            VirtualFile::from_generator(n as u64, move |offset| {
+                let data = d5.clone();
+                (offset as usize..data.len())
+                    .step_by(4096)
+                    .map(move |s| data[s..(s + 4096).min(data.len())].to_vec())
+                    .collect::<Vec<_>>()
+            }),
+        ),
+        (
+            "ünïcödé/日本語.txt".into(),
+            VirtualFile::from_static(b"utf-8\n"),
+        ),
+    ]
+}
+
+#[test]
+fn archives_of_every_source_kind_open_everywhere() {
+    const N: usize = 300_001;
+    let server = serve(vec![
+        ("/every", make(|| Ok(VirtualFile::zip(every_kind(N))?))),
+        (
+            "/many",
+            make(|| {
+                let mut archive = Archive::new();
+                for i in 0..70_000 {
+                    archive.push(
+                        format!("d{}/f{i}.txt", i % 100),
+                        VirtualFile::from(format!("{i}\n")),
+                    );
+                }
+                Ok(archive.build()?)
+            }),
+        ),
+    ]);
+    let res = server.get("/every");
+    assert_eq!(res.status, 200);
+    assert!(res.complete);
+    // Unknown sizes (reader declared, the rest not): chunked, no Range.
+    assert!(res.chunked);
+    assert_eq!(res.header("accept-ranges"), None);
+    let entries = open_everywhere(&res.body);
+    let expected = pattern(0, N as u64);
+    for (name, data) in &entries {
+        match name.as_str() {
+            "empty.txt" => assert!(data.is_empty()),
+            "ünïcödé/日本語.txt" => assert_eq!(data, b"utf-8\n"),
+            _ => assert!(*data == expected, "{name} differs"),
+        }
+    }
+    assert_eq!(entries.len(), 9);
+
+    // 70,000 entries: ZIP64 end records; sizes known, so Content-Length.
+    let res = server.get("/many");
+    assert!(res.complete);
+    let length: usize = res.header("content-length").unwrap().parse().unwrap();
+    assert_eq!(length, res.body.len());
+    let entries = open_everywhere(&res.body);
+    assert_eq!(entries.len(), 70_000);
+    assert_eq!(
+        entries[69_999],
+        ("d99/f69999.txt".to_owned(), b"69999\n".to_vec())
+    );
+}
+
+/// Counts live instances: an entry's source was dropped when it goes down.
+struct Live(Arc<AtomicUsize>);
+
+impl Live {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Live(Arc::clone(count))
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if check() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    check()
+}
+
+#[test]
+fn a_failing_entry_aborts_the_archive_and_a_client_that_leaves_stops_every_entry() {
+    struct Failing(usize);
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0 == 0 {
+                return Err(io::Error::other("the disk went away"));
+            }
+            let n = self.0.min(buf.len());
+            buf[..n].fill(b'f');
+            self.0 -= n;
+            Ok(n)
+        }
+    }
+    let live = Arc::new(AtomicUsize::new(0));
+    let l = Arc::clone(&live);
+    let server = serve(vec![
+        (
+            "/failing",
+            make(|| {
+                Ok(VirtualFile::zip([
+                    ("ok.txt", VirtualFile::from_static(b"fine\n")),
+                    (
+                        "broken.bin",
+                        VirtualFile::from_reader(Failing(200_000)).with_size(1_000_000),
+                    ),
+                    ("after.txt", VirtualFile::from_static(b"never\n")),
+                ])?)
+            }),
+        ),
+        (
+            "/short",
+            make(|| {
+                Ok(VirtualFile::zip([(
+                    "short.bin",
+                    VirtualFile::from_iter([vec![1u8; 1000]]).with_size(2000),
+                )])?)
+            }),
+        ),
+        (
+            "/endless",
+            make(move || {
+                let entry = |l: &Arc<AtomicUsize>| {
+                    let guard = Arc::new(Live::new(l));
+                    VirtualFile::from_generator(1 << 40, move |offset| {
+                        let guard = Arc::clone(&guard);
+                        (offset..1 << 40).step_by(4096).map(move |i| {
+                            let _ = &guard;
+                            vec![(i % 251) as u8; 4096]
+                        })
+                    })
+                };
+                Ok(VirtualFile::zip([
+                    ("a.bin", entry(&l)),
+                    ("b.bin", entry(&l)),
+                    ("c.bin", entry(&l)),
+                ])?)
+            }),
+        ),
+    ]);
+    // A source error half-way: the client sees an incomplete transfer.
+    let res = server.get("/failing");
+    assert_eq!(res.status, 200);
+    assert!(!res.complete, "a failing entry looked complete");
+    assert!(eventually(Duration::from_secs(2), || {
+        reports().lock().unwrap().iter().any(|r| {
+            r.path() == "/failing"
+                && r.outcome == Outcome::SourceFailed
+                && r.error.as_deref() == Some("the disk went away")
+        })
+    }));
+    // An entry shorter than declared: the same, with the entry named.
+    let res = server.get("/short");
+    assert!(!res.complete);
+    assert!(eventually(Duration::from_secs(2), || {
+        reports().lock().unwrap().iter().any(|r| {
+            r.path() == "/short"
+                && r.outcome == Outcome::SourceFailed
+                && r.error.as_deref().is_some_and(|e| e.contains("short.bin"))
+        })
+    }));
+    // A client that leaves: every entry's producer is dropped, the started
+    // one and those not yet started.
+    {
+        let mut stream = suite::connect(server.addr);
+        write!(stream, "GET /endless HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut got = 0;
+        while got < 2 << 20 {
+            got += stream.read(&mut buf).unwrap();
+        }
+        assert_eq!(live.load(Ordering::SeqCst), 3);
+    }
+    assert!(
+        eventually(Duration::from_secs(2), || live.load(Ordering::SeqCst) == 0),
+        "{} entries still alive after the client left",
+        live.load(Ordering::SeqCst)
+    );
+}
+
+#[test]
+fn hostile_entry_names_are_refused_when_the_archive_is_built() {
+    let long = "a".repeat(70 * 1024);
+    for (name, why) in [
+        ("../x", "..".to_owned()),
+        ("a/../../x", "..".to_owned()),
+        ("/etc/passwd", "absolute".to_owned()),
+        ("C:/windows", "drive".to_owned()),
+        ("a\\b", "backslash".to_owned()),
+        ("a\0b", "control".to_owned()),
+        ("a\nb", "control".to_owned()),
+        ("", "empty".to_owned()),
+        ("a//b", "empty".to_owned()),
+        ("dir/", "empty".to_owned()),
+        (long.as_str(), "zip limit".to_owned()),
+    ] {
+        let err = VirtualFile::zip([
+            ("fine.txt", VirtualFile::from_static(b"")),
+            (name, VirtualFile::from_static(b"")),
+        ])
+        .expect_err(name);
+        let text = err.to_string();
+        assert!(text.starts_with("archive entry 1 ("), "{name:?}: {text}");
+        assert!(text.contains(&why), "{name:?}: {text}");
+        // And a view that returns it answers 500, revealing nothing.
+        let download: DownloadError = err.into();
+        assert_eq!(
+            actix_web::ResponseError::status_code(&download),
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+    let err = VirtualFile::zip([
+        ("same.txt", VirtualFile::from_static(b"")),
+        ("same.txt", VirtualFile::from_static(b"")),
+    ])
+    .unwrap_err();
+    assert!(err.to_string().contains("the same name"), "{err}");
+}
+
+#[test]
+fn a_deflated_archive_is_chunked_unrangeable_and_opens_everywhere() {
+    let server = serve(vec![(
+        "/deflated",
+        make(|| {
+            let text: String = (0..20_000).map(|i| format!("line {i}\n")).collect();
+            Ok(Archive::new()
+                .entry(
+                    "text.txt",
+                    VirtualFile::from(text)
+                        .with_etag(actix_web::http::header::EntityTag::new_strong("t1".into())),
+                )
+                .entry("pattern.bin", VirtualFile::from_bytes(pattern(0, 100_000)))
+                .entry("empty", VirtualFile::from_static(b""))
+                .deflate()
+                .build()?)
+        }),
+    )]);
+    let res = server.get("/deflated");
+    assert_eq!(res.status, 200);
+    assert!(res.complete);
+    assert!(res.chunked, "a deflated archive's size is unknown");
+    assert_eq!(res.header("content-length"), None);
+    assert_eq!(res.header("accept-ranges"), None);
+    // Only some entries have a tag: no ETag at all.
+    assert_eq!(res.header("etag"), None);
+    let ranged = server.request("GET", "/deflated", &[("Range", "bytes=0-9")]);
+    assert_eq!(ranged.status, 200, "no Range for deflate");
+    let entries = open_everywhere(&res.body);
+    let text: String = (0..20_000).map(|i| format!("line {i}\n")).collect();
+    assert_eq!(entries[0].1, text.as_bytes());
+    assert!(entries[1].1 == pattern(0, 100_000));
+    assert!(entries[2].1.is_empty());
+    assert!(res.body.len() < text.len(), "deflate compressed nothing");
+}
+
+#[test]
+fn send_timeout_stops_a_stalled_archives_running_entry() {
+    // An archive whose second entry is a writer that never ends: the client
+    // stalls, send_timeout fires, the writer's next write fails.
+    #[derive(VirtualDownloadView)]
+    #[download(basename = "timed.zip", send_timeout = 1)]
+    struct TimedZip {
+        errors: Arc<Mutex<Vec<io::ErrorKind>>>,
+    }
+    impl GetFile for TimedZip {
+        fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+            let errors = Arc::clone(&self.errors);
+            Ok(VirtualFile::zip([
+                ("first.txt", VirtualFile::from_static(b"first\n")),
+                (
+                    "endless.csv",
+                    VirtualFile::from_writer(move |out| loop {
+                        if let Err(err) = out.write_all(&[b'w'; 4096]) {
+                            errors.lock().unwrap().push(err.kind());
+                            return Err(err);
+                        }
+                    }),
+                ),
+            ])?)
+        }
+    }
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let e = Arc::clone(&errors);
+    let server = suite::serve(move |cfg| {
+        let e = Arc::clone(&e);
+        cfg.route(
+            "/timed.zip",
+            web::get().to(move || {
+                let errors = Arc::clone(&e);
+                async move { TimedZip { errors } }
+            }),
+        );
+    });
+    let client = suite::stall(server.addr, "/timed.zip");
+    assert!(
+        eventually(Duration::from_secs(4), || !errors
+            .lock()
+            .unwrap()
+            .is_empty()),
+        "the stalled archive's writer entry was not stopped"
+    );
+    assert_eq!(*errors.lock().unwrap(), [io::ErrorKind::BrokenPipe]);
+    drop(client);
+}
