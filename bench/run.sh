@@ -30,7 +30,8 @@ DURATION=${DURATION:-2}
 SMALL_ROUNDS=${SMALL_ROUNDS:-30}
 SMALL_DURATION=${SMALL_DURATION:-1}
 PORT=${PORT:-8099}
-PHASES=${PHASES:-small large memory slow}
+PHASES=${PHASES:-small large memory archive slow}
+ZIP_ROUNDS=${ZIP_ROUNDS:-6}
 STALLED=${STALLED:-1000}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -115,7 +116,7 @@ run_rounds() {
 }
 
 has() { [[ " $PHASES " == *" $1 "* ]]; }
-touch "$OUT/cases" "$OUT/mem.txt" "$OUT/mem.sizes" "$OUT/slow.txt"
+touch "$OUT/cases" "$OUT/mem.txt" "$OUT/mem.sizes" "$OUT/slow.txt" "$OUT/zip.txt"
 rss_after_throughput=0 rss_before=0 rss_peak=0
 if has small || has large; then
 start_server
@@ -157,6 +158,36 @@ for path in "/big/?size=$GIB" "/stream/?size=$GIB" "/csv/?rows=28000000"; do
   echo "$path $start $end $hwm" >>"$OUT/mem.txt"
 done
 rss_peak=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+stop_server
+fi
+
+if has archive; then
+echo "== archive: $ZIP_ROUNDS interleaved rounds of one 1 GiB download each from /dv/zip/ and /big/, then 4 at once (fresh server)"
+GIB=$((1 << 30))
+start_server
+for path in "/dv/zip?size=1048576" "/big/?size=1048576"; do curl -sf -o /dev/null "$URL$path"; done
+for round in $(seq "$ZIP_ROUNDS"); do
+  order=("/dv/zip?size=$GIB zip" "/big/?size=$GIB big")
+  [ $((round % 2)) -eq 0 ] && order=("/big/?size=$GIB big" "/dv/zip?size=$GIB zip")
+  for c in "${order[@]}"; do
+    set -- $c
+    taskset -c "$CLIENT_CPU" curl -sf -o /dev/null -w "$2 %{size_download} %{time_total}\n" "$URL$1" >>"$OUT/zip.txt"
+  done
+  printf '.'
+done
+echo
+stop_server
+start_server
+curl -sf -o /dev/null "$URL/dv/zip?size=1048576"
+zip_rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
+pids=()
+for _ in 1 2 3 4; do
+  taskset -c "$CLIENT_CPU" curl -sf -o /dev/null -w 'zip4 %{size_download} %{time_total}\n' "$URL/dv/zip?size=$GIB" >>"$OUT/zip.txt" &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+zip_rss_peak=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+echo "rss $zip_rss_before $zip_rss_peak" >>"$OUT/zip.txt"
 stop_server
 fi
 
@@ -267,6 +298,30 @@ if "dv_iter64" in rows:
     target("64 MiB iterator MB/s: downloadview / HttpResponse::streaming", "dv_iter64", "hw_iter64", "MB/s", 0.9)
     target("64 MiB in memory MB/s: downloadview / HttpResponse::body(Bytes)", "dv_mem64", "hw_mem64", "MB/s", 1.0)
     target("1,000,000 x 13 B iterator MB/s: / same 13 MB in memory", "dv_tiny", "dv_mem13", "MB/s", 0.5)
+
+zips = [line.split() for line in open(f"{out}/zip.txt")]
+if zips:
+    pairs = {"zip": [], "big": []}
+    for row in zips:
+        if row[0] in pairs:
+            pairs[row[0]].append(int(row[1]) / float(row[2]) / 1e6)
+    ratios = [z / b for z, b in zip(pairs["zip"], pairs["big"])]
+    ratio = statistics.median(ratios)
+    met = ratio >= 0.8
+    results.append(met)
+    print()
+    print("| archive phase | MB/s (median) | rounds |")
+    print("|---|---:|---:|")
+    print(f"| /dv/zip (1 GiB: 4 generator entries, stored) | {statistics.median(pairs['zip']):,.0f} | {len(pairs['zip'])} |")
+    print(f"| /big/ (1 GiB generator) | {statistics.median(pairs['big']):,.0f} | {len(pairs['big'])} |")
+    print(f"archive / /big/: {ratio:.3f} (median of rounds, range {min(ratios):.3f}-{max(ratios):.3f}; goal >= 0.8): {'met' if met else 'NOT MET'}")
+    four = [row for row in zips if row[0] == "zip4"]
+    rss = [row for row in zips if row[0] == "rss"][0]
+    raise_mib = (int(rss[2]) - int(rss[1])) / 1024
+    met = raise_mib <= 32 and len(four) == 4 and all(int(r[1]) > (1 << 30) for r in four)
+    results.append(met)
+    print(f"4 archives of 1 GiB at once: {sum(int(r[1]) for r in four) / max(float(r[2]) for r in four) / 1e6:,.0f} MB/s in all, "
+          f"server RSS raise {raise_mib:.1f} MiB (goal <= 32 MiB): {'met' if met else 'NOT MET'}")
 
 slow = [line.split() for line in open(f"{out}/slow.txt")]
 if slow:

@@ -36,6 +36,9 @@
 //! | `/slow/files` | actix-files' `NamedFile` of `BENCH_FILE` (the reference) |
 //! | `/slow/hw` | a hand-written `HttpResponse::streaming` of fresh 64 KiB `Bytes` |
 //! | `/block` | `web::block`, as an application's database calls |
+//!
+//! The archive phase compares `/dv/zip?size=N` (a stored zip of 4 generator
+//! entries, N bytes in all) with the demo's `/big/?size=N`.
 
 use std::{
     io::{BufWriter, Write as _},
@@ -333,6 +336,31 @@ async fn named_file(req: HttpRequest) -> actix_web::Result<HttpResponse> {
         .into_response(&req))
 }
 
+/// `/dv/zip?size=N`: a stored zip of 4 offset-aware generator entries of
+/// N/4 bytes each (N a multiple of 256 KiB), every chunk a zero-copy clone of
+/// one 64 KiB pattern chunk, as `/big/`'s are slices of its pattern.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "bench.zip")]
+struct Zip;
+
+impl GetFile for Zip {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        let quarter = size_param(req) / 4;
+        let entry = move || {
+            VirtualFile::from_generator(quarter, move |offset| {
+                let chunks = (quarter - offset).div_ceil(CHUNK as u64);
+                std::iter::repeat_with(|| chunk().clone()).take(chunks as usize)
+            })
+        };
+        Ok(VirtualFile::zip([
+            ("part-1.bin", entry()),
+            ("part-2.bin", entry()),
+            ("part-3.bin", entry()),
+            ("part-4.bin", entry()),
+        ])?)
+    }
+}
+
 /// `/block`: what an application's database call looks like.
 async fn block() -> HttpResponse {
     match web::block(|| 6 * 7).await {
@@ -373,6 +401,7 @@ async fn main() -> std::io::Result<()> {
             .route("/slow/files", web::get().to(named_file))
             .route("/slow/{kind}", Slow::route())
             .route("/block", web::get().to(block))
+            .route("/dv/zip", Zip::route())
             .configure(demo::configure)
     })
     .workers(workers)
