@@ -22,6 +22,7 @@ use downloadview::{
     Archive, AsyncSink, DownloadError, DownloadReport, GetFile, Outcome, VirtualDownloadView,
     VirtualFile,
 };
+use suite::{eventually, Live};
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/demo.rs"]
@@ -529,33 +530,6 @@ fn archives_of_every_source_kind_open_everywhere() {
         entries[69_999],
         ("d99/f69999.txt".to_owned(), b"69999\n".to_vec())
     );
-}
-
-/// Counts live instances: an entry's source was dropped when it goes down.
-struct Live(Arc<AtomicUsize>);
-
-impl Live {
-    fn new(count: &Arc<AtomicUsize>) -> Self {
-        count.fetch_add(1, Ordering::SeqCst);
-        Live(Arc::clone(count))
-    }
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < within {
-        if check() {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    check()
 }
 
 #[test]

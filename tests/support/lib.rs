@@ -516,3 +516,33 @@ pub fn captured_logs() -> &'static std::sync::Mutex<Vec<String>> {
     }
     &logger.0
 }
+
+/// Counts live instances of a test's source: its `Drop` ran once the count
+/// goes down.
+#[derive(Debug)]
+pub struct Live(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Live {
+    pub fn new(count: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> Self {
+        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Live(std::sync::Arc::clone(count))
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Waits until `check` holds, for at most `within`; whether it held.
+pub fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < within {
+        if check() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    check()
+}

@@ -50,9 +50,12 @@ use self::{
 ///
 /// It enforces the declared size: a source that yields more or fewer bytes
 /// than its `Content-Length`, or that fails, ends the body with an error,
-/// which makes actix-web abort the connection (the client sees an incomplete
-/// transfer, never a clean end). The failure is reported once, as
-/// `Outcome::SourceFailed`, which the default `on_download` logs at error level.
+/// which makes actix-web abort the connection: an HTTP/1.1 client sees an
+/// incomplete transfer (never a clean end), an HTTP/2 client a reset
+/// stream. (A body of unknown size sent to an HTTP/1.0 client is
+/// close-delimited, so there the abort only closes the connection early.)
+/// The failure is reported once, as `Outcome::SourceFailed`, which the
+/// default `on_download` logs at error level.
 ///
 /// It is the body type of the derived `Responder` and of [`respond`](crate::respond);
 /// read it as any actix [`MessageBody`]:
