@@ -11,8 +11,10 @@
 //! - async sources: on the worker (`async_read.rs`, `async_write.rs`);
 //! - archives: their entries one after the other, through the zip
 //!   assembler (`archive.rs`);
-//! - `send_timeout`: `watch.rs`.
+//! - `send_timeout`: `watch.rs`, and `abandon.rs` for the async sources it
+//!   drops on their worker.
 
+mod abandon;
 mod archive;
 mod async_read;
 mod async_write;
@@ -42,8 +44,8 @@ use crate::{
 };
 
 use self::{
-    archive::ArchiveBody, async_read::AsyncReadStream, async_write::AsyncWriter, channel::Receiver,
-    track::Tracker, watch::Watch,
+    abandon::Held, archive::ArchiveBody, async_read::AsyncReadStream, async_write::AsyncWriter,
+    channel::Receiver, track::Tracker, watch::Watch,
 };
 
 /// The body of every response a download view gives.
@@ -117,6 +119,9 @@ enum Kind {
     AsyncWriter(AsyncWriter),
     /// A zip archive of other sources.
     Archive(Box<ArchiveBody>),
+    /// An async source (or an archive) under `send_timeout`, held where the
+    /// reaper can have it dropped on this worker.
+    Held(Held),
     /// Any other actix body (error pages).
     Other(BoxBody),
 }
@@ -213,9 +218,27 @@ impl Kind {
             }
             Kind::AsyncWriter(writer) => writer.poll_next(cx),
             Kind::Archive(archive) => archive.poll_next(cx, watch),
+            Kind::Held(held) => held.kind().poll(cx, watch),
             Kind::Other(body) => Pin::new(body)
                 .poll_next(cx)
                 .map(|item| item.map(|r| r.map_err(|e| io::Error::other(e.to_string())))),
+        }
+    }
+}
+
+impl Kind {
+    /// What it is, for `Debug`.
+    fn name(&self) -> &'static str {
+        match self {
+            Kind::None => "none",
+            Kind::Head => "head",
+            Kind::Slices(_) => "in-memory",
+            Kind::Channel(_) => "blocking",
+            Kind::Stream(_) => "stream",
+            Kind::AsyncWriter(_) => "async writer",
+            Kind::Archive(_) => "archive",
+            Kind::Held(held) => held.name(),
+            Kind::Other(_) => "other",
         }
     }
 }
@@ -330,8 +353,24 @@ impl Body {
             Kind::Channel(receiver) => Some(Arc::clone(receiver.channel())),
             _ => None,
         };
+        // What runs on this worker cannot be dropped by the reaper's thread:
+        // it is held where the reaper can have this worker drop it.
+        let mut abandon = None;
+        if matches!(
+            self.kind,
+            Kind::Stream(_) | Kind::AsyncWriter(_) | Kind::Archive(_)
+        ) {
+            let kind = std::mem::replace(&mut self.kind, Kind::None);
+            self.kind = match abandon::hold(kind) {
+                Ok((held, how)) => {
+                    abandon = Some(how);
+                    Kind::Held(held)
+                }
+                Err(kind) => kind,
+            };
+        }
         let tracker = self.tracker.take().map(Tracker::detach);
-        self.watch = Some(Watch::start(timeout, tracker, channel));
+        self.watch = Some(Watch::start(timeout, tracker, channel, abandon));
     }
 
     fn poll_source(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
@@ -488,18 +527,8 @@ impl MessageBody for DownloadBody {
 impl fmt::Debug for DownloadBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let body = &*self.0;
-        let kind = match body.kind {
-            Kind::None => "none",
-            Kind::Head => "head",
-            Kind::Slices(_) => "in-memory",
-            Kind::Channel(_) => "blocking",
-            Kind::Stream(_) => "stream",
-            Kind::AsyncWriter(_) => "async writer",
-            Kind::Archive(_) => "archive",
-            Kind::Other(_) => "other",
-        };
         f.debug_struct("DownloadBody")
-            .field("kind", &kind)
+            .field("kind", &body.kind.name())
             .field("declared", &body.declared)
             .field("sent", &body.sent)
             .finish()

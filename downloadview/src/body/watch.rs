@@ -13,10 +13,14 @@
 //!    are dropped at once, a running step or a waiting writer fails at its
 //!    next hand-over (`BrokenPipe`), so its thread is released;
 //! 2. the report is sent, `ClientGone`, with the reason in its `error`;
-//! 3. the body remembers it: when actix polls it again it fails (the
-//!    connection is aborted), and an async source (a stream, an async
-//!    writer), which must stay on its worker thread, is dropped then or when
-//!    actix drops the response.
+//! 3. an async source (a stream, an async writer, an archive), which must
+//!    stay on its worker thread, is dropped there by a task the reaper
+//!    hands the worker's runtime (`abandon.rs`);
+//! 4. the body remembers it: when actix polls it again it fails (the
+//!    connection is aborted). actix-web polls it again when the client
+//!    reads or leaves: it has no write timeout of its own, so until then
+//!    the connection (its socket and actix's write buffer, about 32 KiB)
+//!    stays open; see docs/deployment.md for `TCP_USER_TIMEOUT`.
 //!
 //! The reaper parks while no download is watched.
 
@@ -29,7 +33,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{channel::Channel, track::Detached};
+use super::{abandon::Abandon, channel::Channel, track::Detached};
 use crate::report::Outcome;
 
 /// How often the reaper looks: a timeout fires within a quarter second of
@@ -50,6 +54,8 @@ pub(crate) struct Watch {
     /// The producer to stop, for blocking sources (for an archive, that of
     /// the entry being produced).
     channel: Mutex<Option<Arc<Channel>>>,
+    /// The async source to drop on its worker.
+    abandon: Mutex<Option<Abandon>>,
 }
 
 impl Watch {
@@ -58,6 +64,7 @@ impl Watch {
         timeout: Duration,
         tracker: Option<Detached>,
         channel: Option<Arc<Channel>>,
+        abandon: Option<Abandon>,
     ) -> Arc<Watch> {
         let watch = Arc::new(Watch {
             timeout,
@@ -66,6 +73,7 @@ impl Watch {
             fired: AtomicBool::new(false),
             tracker: Mutex::new(tracker),
             channel: Mutex::new(channel),
+            abandon: Mutex::new(abandon),
         });
         register(&watch);
         watch
@@ -127,6 +135,14 @@ impl Watch {
             .take();
         if let Some(channel) = channel {
             channel.close();
+        }
+        let abandon = self
+            .abandon
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(abandon) = abandon {
+            abandon.now();
         }
         let secs = self.timeout.as_secs_f64();
         self.end(
