@@ -306,7 +306,15 @@ impl GetFile for Timed {
 }
 
 fn timed_server(routes: Vec<(&'static str, Make)>) -> suite::TestServer {
-    suite::serve_tuned(1, Some(POOL), move |cfg| {
+    timed_server_connecting(|_, _| {}, routes)
+}
+
+/// As [`timed_server`], with `on_connect` run on each new connection.
+fn timed_server_connecting(
+    on_connect: fn(&dyn std::any::Any, &mut actix_web::dev::Extensions),
+    routes: Vec<(&'static str, Make)>,
+) -> suite::TestServer {
+    suite::serve_connecting(1, Some(POOL), on_connect, move |cfg| {
         cfg.route("/block", web::get().to(block));
         for (path, make) in routes.clone() {
             cfg.route(
@@ -463,6 +471,135 @@ fn send_timeout_fires_while_the_producer_is_inside_the_source() {
         after,
         "pulled after the drop"
     );
+    drop(client);
+}
+
+#[test]
+fn send_timeout_drops_a_stalled_async_source_on_its_worker() {
+    let _serial = serial();
+    // actix-web polls no body while the connection's write buffer is full,
+    // so a stalled client's async source (a user's stream holding, say, a
+    // database connection) would live as long as the connection. The
+    // timeout drops it on its worker while the clients stay stalled.
+    let live = Arc::new(AtomicUsize::new(0));
+    fn endless_stream(guard: Live) -> VirtualFile {
+        VirtualFile::from_stream(futures_util::stream::repeat_with(move || {
+            let _ = &guard;
+            Ok::<_, io::Error>(bytes::Bytes::from(fresh_chunk(3)))
+        }))
+    }
+    let l = Arc::clone(&live);
+    let stream: Make = Arc::new(move || endless_stream(Live::new(&l)));
+    let l = Arc::clone(&live);
+    let writer: Make = Arc::new(move || {
+        let guard = Live::new(&l);
+        VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
+            use tokio::io::AsyncWriteExt as _;
+            let _guard = guard;
+            loop {
+                sink.write_all(&[b'a'; 4096]).await?;
+            }
+            #[allow(unreachable_code)]
+            Ok::<_, io::Error>(())
+        })
+    });
+    let l = Arc::clone(&live);
+    let archive: Make = Arc::new(move || {
+        VirtualFile::zip([
+            ("first.txt", VirtualFile::from_static(b"first\n")),
+            ("endless.bin", endless_stream(Live::new(&l))),
+        ])
+        .unwrap()
+    });
+    let paths = ["/timed/stream", "/timed/async-writer", "/timed/archive"];
+    let server = timed_server(paths.into_iter().zip([stream, writer, archive]).collect());
+    let clients: Vec<TcpStream> = paths
+        .iter()
+        .map(|path| suite::stall(server.addr, path))
+        .collect();
+    assert!(eventually(Duration::from_secs(1), || live
+        .load(Ordering::SeqCst)
+        == 3));
+    assert!(
+        eventually(Duration::from_secs(3), || live.load(Ordering::SeqCst) == 0),
+        "{} async sources still alive 3 s after their clients stalled",
+        live.load(Ordering::SeqCst)
+    );
+    for path in paths {
+        assert_timed_out(path);
+    }
+    // The worker is not blocked by any of it.
+    assert_eq!(server.get("/timed/stream-probe").status, 404);
+    // The clients read on: the connection is aborted, never a clean end.
+    for (mut client, path) in clients.into_iter().zip(paths) {
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let res = suite::read_response(&mut client, false);
+        assert!(!res.complete, "{path}: a timed-out download ended cleanly");
+    }
+}
+
+/// docs/deployment.md's `on_connect`, with a 1-second timeout.
+fn tcp_user_timeout(conn: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+    if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        socket2::SockRef::from(tcp)
+            .set_tcp_user_timeout(Some(Duration::from_secs(1)))
+            .expect("TCP_USER_TIMEOUT");
+    }
+}
+
+/// The server's established connections on `port` (its side only), from
+/// /proc/net/tcp.
+fn established_on(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.len() > 3 && fields[3] == "01" && fields[1].ends_with(&format!(":{port:04X}"))
+        })
+        .count()
+}
+
+#[test]
+fn a_tcp_user_timeout_closes_a_stalled_connection() {
+    let _serial = serial();
+    // actix-web has no write timeout: after `send_timeout` the connection
+    // of a client that stays stalled stays open until the client reads or
+    // leaves. The kernel's TCP_USER_TIMEOUT, set in `on_connect` as
+    // docs/deployment.md shows, closes it: its zero-window probes time out.
+    let live = Arc::new(AtomicUsize::new(0));
+    let l = Arc::clone(&live);
+    let endless: Make = Arc::new(move || {
+        let guard = Live::new(&l);
+        VirtualFile::from_stream(futures_util::stream::repeat_with(move || {
+            let _ = &guard;
+            Ok::<_, io::Error>(bytes::Bytes::from(fresh_chunk(5)))
+        }))
+    });
+    let server = timed_server_connecting(tcp_user_timeout, vec![("/timed/closed", endless)]);
+    let port = server.addr.port();
+    let client = suite::stall(server.addr, "/timed/closed");
+    assert!(eventually(Duration::from_secs(2), || established_on(port) == 1));
+    assert!(
+        eventually(Duration::from_secs(10), || established_on(port) == 0),
+        "the server still holds the stalled connection 10 s on"
+    );
+    assert!(eventually(Duration::from_secs(2), || live
+        .load(Ordering::SeqCst)
+        == 0));
+    // Reported once, by whichever came first: the 1-second send_timeout or
+    // the connection's end.
+    assert!(eventually(Duration::from_secs(2), || !reports_for(
+        "/timed/closed"
+    )
+    .is_empty()));
+    thread::sleep(Duration::from_millis(300));
+    let reports = reports_for("/timed/closed");
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0].outcome, Outcome::ClientGone);
     drop(client);
 }
 

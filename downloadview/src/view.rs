@@ -315,6 +315,15 @@ pub trait GetFile: ViewOptions {
     /// forever. Default: the `send_timeout` option (60 seconds, nginx's
     /// default; `send_timeout = 0` gives `None`).
     ///
+    /// An async source (a stream, an async writer), which must stay on its
+    /// worker, is dropped there when the timeout fires. The connection is
+    /// aborted when actix-web next polls the response: it polls none while
+    /// the connection's write buffer is full and has no write timeout, so
+    /// until the client reads again or leaves, its socket and actix's write
+    /// buffer stay. Set the kernel's `TCP_USER_TIMEOUT` on accepted
+    /// connections (`HttpServer::on_connect`; the repository's
+    /// `docs/deployment.md` shows how) to have those closed too.
+    ///
     /// ```
     /// use std::time::Duration;
     /// use actix_web::{test::TestRequest, HttpRequest};

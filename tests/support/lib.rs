@@ -44,6 +44,20 @@ pub fn serve_tuned<F>(workers: usize, max_blocking: Option<usize>, configure: F)
 where
     F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
 {
+    serve_connecting(workers, max_blocking, |_, _| {}, configure)
+}
+
+/// As [`serve_tuned`], with `on_connect` run on every new connection
+/// (`HttpServer::on_connect`: socket options, for instance).
+pub fn serve_connecting<F>(
+    workers: usize,
+    max_blocking: Option<usize>,
+    on_connect: fn(&dyn std::any::Any, &mut actix_web::dev::Extensions),
+    configure: F,
+) -> TestServer
+where
+    F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local addr");
     let (tx, rx) = std::sync::mpsc::channel();
@@ -51,6 +65,7 @@ where
         actix_web::rt::System::new().block_on(async move {
             let mut server = HttpServer::new(move || App::new().configure(configure.clone()))
                 .workers(workers)
+                .on_connect(on_connect)
                 .disable_signals()
                 .shutdown_timeout(1);
             if let Some(max) = max_blocking {
