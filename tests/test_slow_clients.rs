@@ -328,6 +328,31 @@ fn timed_server_connecting(
     })
 }
 
+/// An async stream of fresh chunks that never ends, counted in `live`
+/// while it exists.
+fn endless_stream(live: &Arc<AtomicUsize>) -> VirtualFile {
+    let guard = Live::new(live);
+    VirtualFile::from_stream(futures_util::stream::repeat_with(move || {
+        let _ = &guard;
+        Ok::<_, io::Error>(bytes::Bytes::from(fresh_chunk(3)))
+    }))
+}
+
+/// An async writer that never ends, counted in `live` while its future
+/// exists.
+fn endless_async_writer(live: &Arc<AtomicUsize>) -> VirtualFile {
+    let guard = Live::new(live);
+    VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
+        use tokio::io::AsyncWriteExt as _;
+        let _guard = guard;
+        loop {
+            sink.write_all(&[b'a'; 4096]).await?;
+        }
+        #[allow(unreachable_code)]
+        Ok::<_, io::Error>(())
+    })
+}
+
 /// Asserts the one report of `path`: the client timed out.
 fn assert_timed_out(path: &str) {
     assert!(
@@ -482,32 +507,15 @@ fn send_timeout_drops_a_stalled_async_source_on_its_worker() {
     // database connection) would live as long as the connection. The
     // timeout drops it on its worker while the clients stay stalled.
     let live = Arc::new(AtomicUsize::new(0));
-    fn endless_stream(guard: Live) -> VirtualFile {
-        VirtualFile::from_stream(futures_util::stream::repeat_with(move || {
-            let _ = &guard;
-            Ok::<_, io::Error>(bytes::Bytes::from(fresh_chunk(3)))
-        }))
-    }
     let l = Arc::clone(&live);
-    let stream: Make = Arc::new(move || endless_stream(Live::new(&l)));
+    let stream: Make = Arc::new(move || endless_stream(&l));
     let l = Arc::clone(&live);
-    let writer: Make = Arc::new(move || {
-        let guard = Live::new(&l);
-        VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
-            use tokio::io::AsyncWriteExt as _;
-            let _guard = guard;
-            loop {
-                sink.write_all(&[b'a'; 4096]).await?;
-            }
-            #[allow(unreachable_code)]
-            Ok::<_, io::Error>(())
-        })
-    });
+    let writer: Make = Arc::new(move || endless_async_writer(&l));
     let l = Arc::clone(&live);
     let archive: Make = Arc::new(move || {
         VirtualFile::zip([
             ("first.txt", VirtualFile::from_static(b"first\n")),
-            ("endless.bin", endless_stream(Live::new(&l))),
+            ("endless.bin", endless_stream(&l)),
         ])
         .unwrap()
     });
@@ -572,13 +580,7 @@ fn a_tcp_user_timeout_closes_a_stalled_connection() {
     // docs/deployment.md shows, closes it: its zero-window probes time out.
     let live = Arc::new(AtomicUsize::new(0));
     let l = Arc::clone(&live);
-    let endless: Make = Arc::new(move || {
-        let guard = Live::new(&l);
-        VirtualFile::from_stream(futures_util::stream::repeat_with(move || {
-            let _ = &guard;
-            Ok::<_, io::Error>(bytes::Bytes::from(fresh_chunk(5)))
-        }))
-    });
+    let endless: Make = Arc::new(move || endless_stream(&l));
     let server = timed_server_connecting(tcp_user_timeout, vec![("/timed/closed", endless)]);
     let port = server.addr.port();
     let client = suite::stall(server.addr, "/timed/closed");
@@ -679,18 +681,7 @@ fn an_async_writer_is_dropped_when_its_client_leaves() {
     let _serial = serial();
     let live = Arc::new(AtomicUsize::new(0));
     let l = Arc::clone(&live);
-    let endless: Make = Arc::new(move || {
-        let guard = Live::new(&l);
-        VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
-            use tokio::io::AsyncWriteExt as _;
-            let _guard = guard;
-            loop {
-                sink.write_all(&[b'a'; 4096]).await?;
-            }
-            #[allow(unreachable_code)]
-            Ok::<_, io::Error>(())
-        })
-    });
+    let endless: Make = Arc::new(move || endless_async_writer(&l));
     let server = timed_server(vec![("/async/leave", endless)]);
     let mut client = suite::stall(server.addr, "/async/leave");
     let mut buf = vec![0u8; 64 * 1024];

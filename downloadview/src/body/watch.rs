@@ -128,20 +128,10 @@ impl Watch {
         if self.fired.swap(true, Ordering::Relaxed) {
             return;
         }
-        let channel = self
-            .channel
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(channel) = channel {
+        if let Some(channel) = take(&self.channel) {
             channel.close();
         }
-        let abandon = self
-            .abandon
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(abandon) = abandon {
+        if let Some(abandon) = take(&self.abandon) {
             abandon.now();
         }
         let secs = self.timeout.as_secs_f64();
@@ -153,6 +143,11 @@ impl Watch {
             )),
         );
     }
+}
+
+/// What `slot` holds, taken out (the lock released before it is used).
+fn take<T>(slot: &Mutex<Option<T>>) -> Option<T> {
+    slot.lock().unwrap_or_else(|p| p.into_inner()).take()
 }
 
 /// Downloads registered since the reaper last looked.
