@@ -3,7 +3,8 @@
 //! The same statuses, headers and bodies as HTTP/1.1 for every source kind,
 //! GET and HEAD, ranges and conditional requests; a failing source resets
 //! the stream; a client that resets the stream is `ClientGone` and its
-//! producer is stopped and dropped.
+//! producer is stopped and dropped; so is one that grants no more window
+//! for `send_timeout`.
 
 use std::{
     io::{self, Read},
@@ -19,7 +20,7 @@ use actix_web::{dev::ServerHandle, web, App, HttpRequest, HttpServer};
 use bytes::Bytes;
 use downloadview::{
     report::{DownloadReport, Outcome},
-    DownloadError, GetFile, VirtualDownloadView, VirtualFile,
+    DownloadError, GetFile, ViewOptions, VirtualDownloadView, VirtualFile,
 };
 use h2::Reason;
 use tokio::io::{AsyncRead, ReadBuf};
@@ -283,6 +284,14 @@ impl GetFile for Endless {
 
     fn on_download(&self, report: &DownloadReport) {
         reports().lock().unwrap().push(report.clone());
+    }
+
+    /// `?timeout=1`: a 1-second `send_timeout`.
+    fn send_timeout(&self, req: &HttpRequest) -> Option<Duration> {
+        match req.query_string() {
+            "timeout=1" => Some(Duration::from_secs(1)),
+            _ => Some(Duration::from_secs(Self::OPTIONS.send_timeout)),
+        }
     }
 }
 
@@ -767,6 +776,58 @@ fn a_client_that_resets_the_stream_is_client_gone_and_its_producer_is_dropped() 
         let tag = format!("reset-{kind}");
         let path = format!("/endless/{kind}/{tag}");
         runtime().block_on(read_some_then_reset(&path, &tag, 256 * 1024));
+    }
+}
+
+/// Starts a GET of `path` (a `send_timeout` of 1 s) over HTTP/2 and grants
+/// no flow-control window beyond the initial one: the server stalls. Within
+/// the timeout the source (drop signal `tag`) is dropped and reported, the
+/// stream still open; once the client reads on, the stream is reset.
+async fn stall_until_timed_out(path: &str, tag: &str) {
+    let mut client = connect().await;
+    let (response, _stream) = client
+        .send_request(request("GET", path, &[]), true)
+        .expect("send");
+    let response = response.await.expect("response head");
+    assert_eq!(response.status(), 200, "{path}");
+    let started = Instant::now();
+    while !dropped().lock().unwrap().iter().any(|t| t == tag) {
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{path}: the source was not dropped within 3 s of the stall"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let report = report_of(path.split('?').next().unwrap());
+    assert_eq!(report.outcome, Outcome::ClientGone, "{path}");
+    assert!(
+        report
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("send_timeout")),
+        "{path}: {report}"
+    );
+    let (body, end) = read_body(response.into_body()).await;
+    assert!(
+        matches!(end, End::Reset(_)),
+        "{path}: {end:?} after {} bytes",
+        body.len()
+    );
+}
+
+#[test]
+fn send_timeout_drops_a_stalled_streams_producer() {
+    for kind in [
+        "iter",
+        "reader",
+        "writer",
+        "stream",
+        "async-read",
+        "generator",
+    ] {
+        let tag = format!("stalled-{kind}");
+        let path = format!("/endless/{kind}/{tag}?timeout=1");
+        runtime().block_on(stall_until_timed_out(&path, &tag));
     }
 }
 
