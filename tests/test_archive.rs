@@ -22,7 +22,7 @@ use downloadview::{
     Archive, AsyncSink, DownloadError, DownloadReport, GetFile, Outcome, VirtualDownloadView,
     VirtualFile,
 };
-use suite::{eventually, Live};
+use suite::{eventually, kinds::FailingReader, Live};
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/demo.rs"]
@@ -534,18 +534,6 @@ fn archives_of_every_source_kind_open_everywhere() {
 
 #[test]
 fn a_failing_entry_aborts_the_archive_and_a_client_that_leaves_stops_every_entry() {
-    struct Failing(usize);
-    impl Read for Failing {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            if self.0 == 0 {
-                return Err(io::Error::other("the disk went away"));
-            }
-            let n = self.0.min(buf.len());
-            buf[..n].fill(b'f');
-            self.0 -= n;
-            Ok(n)
-        }
-    }
     let live = Arc::new(AtomicUsize::new(0));
     let l = Arc::clone(&live);
     let server = serve(vec![
@@ -556,7 +544,12 @@ fn a_failing_entry_aborts_the_archive_and_a_client_that_leaves_stops_every_entry
                     ("ok.txt", VirtualFile::from_static(b"fine\n")),
                     (
                         "broken.bin",
-                        VirtualFile::from_reader(Failing(200_000)).with_size(1_000_000),
+                        VirtualFile::from_reader(FailingReader {
+                            left: 200_000,
+                            byte: b'f',
+                            message: "the disk went away",
+                        })
+                        .with_size(1_000_000),
                     ),
                     ("after.txt", VirtualFile::from_static(b"never\n")),
                 ])?)

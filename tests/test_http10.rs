@@ -20,31 +20,17 @@ use downloadview::{
     report::{DownloadReport, Outcome},
     DownloadError, GetFile, VirtualDownloadView, VirtualFile,
 };
-use suite::{exchange, serve, Ending, Exchange, Response, TestServer};
-
-/// The size of every test body: several chunks, and not a round number.
-const N: usize = 200_003;
+use suite::{
+    exchange,
+    kinds::{self, pattern, N, SIZED, UNSIZED},
+    serve, Ending, Exchange, Response, TestServer,
+};
 
 /// How long a test waits for the server to end a connection.
 const WAIT: Duration = Duration::from_secs(10);
 
-fn pattern(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i % 251) as u8).collect()
-}
-
-fn chunks(n: usize, chunk: usize) -> impl Iterator<Item = Vec<u8>> {
-    let all = pattern(n);
-    (0..n)
-        .step_by(chunk)
-        .map(move |start| all[start..n.min(start + chunk)].to_vec())
-}
-
-/// The sources whose size is known up front: `Content-Length`.
-const SIZED: &[&str] = &["bytes", "seekable", "sized-reader", "generator"];
-/// The sources whose size is unknown: close-delimited for HTTP/1.0.
-const UNSIZED: &[&str] = &["reader", "iter", "writer", "stream", "async-read"];
-
-/// Every source kind, by the path's `{kind}`; each yields [`pattern`]`(N)`.
+/// Every source kind, by the path's `{kind}` ([`kinds::file`]: each yields
+/// [`pattern`]`(N)`), and two more.
 #[derive(VirtualDownloadView, Default)]
 #[download(basename = "data.bin")]
 struct Sources;
@@ -53,29 +39,6 @@ impl GetFile for Sources {
     fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
         let kind = req.match_info().get("kind").unwrap_or_default();
         Ok(match kind {
-            "bytes" => VirtualFile::from(pattern(N)),
-            "seekable" => VirtualFile::from_seekable_reader(io::Cursor::new(pattern(N)))?,
-            "sized-reader" => {
-                VirtualFile::from_reader(io::Cursor::new(pattern(N))).with_size(N as u64)
-            }
-            "generator" => VirtualFile::from_generator(N as u64, |offset| {
-                let all = pattern(N);
-                (offset as usize..N)
-                    .step_by(10_000)
-                    .map(move |start| all[start..N.min(start + 10_000)].to_vec())
-            }),
-            "reader" => VirtualFile::from_reader(io::Cursor::new(pattern(N))),
-            "iter" => VirtualFile::from_iter(chunks(N, 7_000)),
-            "writer" => VirtualFile::from_writer(|out| {
-                for chunk in chunks(N, 3_000) {
-                    out.write_all(&chunk)?;
-                }
-                Ok(())
-            }),
-            "stream" => VirtualFile::from_stream(futures_util::stream::iter(
-                chunks(N, 5_000).map(|c| Ok::<_, io::Error>(Bytes::from(c))),
-            )),
-            "async-read" => VirtualFile::from_async_read(io::Cursor::new(pattern(N))),
             "empty" => VirtualFile::from_iter(std::iter::empty::<Vec<u8>>()),
             "failing" => VirtualFile::from_try_iter((0..10).map(|i| {
                 if i < 5 {
@@ -84,7 +47,7 @@ impl GetFile for Sources {
                     Err(io::Error::other("the database went away"))
                 }
             })),
-            _ => return Err(DownloadError::NotFound),
+            _ => return kinds::file(kind),
         })
     }
 

@@ -7,11 +7,9 @@
 //! for `send_timeout`.
 
 use std::{
-    io::{self, Read},
+    io,
     net::{SocketAddr, TcpListener},
-    pin::Pin,
     sync::{Mutex, OnceLock},
-    task::{Context, Poll},
     thread,
     time::{Duration, Instant},
 };
@@ -23,7 +21,9 @@ use downloadview::{
     DownloadError, GetFile, ViewOptions, VirtualDownloadView, VirtualFile,
 };
 use h2::Reason;
-use tokio::io::{AsyncRead, ReadBuf};
+use suite::kinds::{
+    self, pattern, EndlessAsyncReader, EndlessReader, FailingReader, N, RANGED, SIZED, UNSIZED,
+};
 
 // ---------------------------------------------------------------------------
 // The server: HTTP/1.1 and h2c on one port.
@@ -81,30 +81,8 @@ fn configure(cfg: &mut web::ServiceConfig) {
 // ---------------------------------------------------------------------------
 // The sources.
 
-/// The size of every body: several chunks, and more than HTTP/2's initial
-/// flow-control window of 65,535 bytes.
-const N: usize = 200_003;
-
-fn pattern(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i % 251) as u8).collect()
-}
-
-fn chunks(n: usize, chunk: usize) -> impl Iterator<Item = Vec<u8>> {
-    let all = pattern(n);
-    (0..n)
-        .step_by(chunk)
-        .map(move |start| all[start..n.min(start + chunk)].to_vec())
-}
-
-/// Sources whose size is known (`Content-Length`), the first three of which
-/// serve ranges.
-const SIZED: &[&str] = &["bytes", "seekable", "generator", "sized-reader"];
-const RANGED: &[&str] = &["bytes", "seekable", "generator"];
-/// Sources whose size is unknown.
-const UNSIZED: &[&str] = &["reader", "iter", "writer", "stream", "async-read"];
-
-/// Every source kind, by `{kind}`; each yields [`pattern`]`(N)`. `versioned`
-/// has validators, for conditional requests.
+/// Every source kind, by `{kind}` ([`kinds::file`]: each yields
+/// [`pattern`]`(N)`); `versioned` has validators, for conditional requests.
 #[derive(VirtualDownloadView, Default)]
 #[download(basename = "data.bin")]
 struct Sources;
@@ -113,33 +91,10 @@ impl GetFile for Sources {
     fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
         let kind = req.match_info().get("kind").unwrap_or_default();
         Ok(match kind {
-            "bytes" => VirtualFile::from(pattern(N)),
-            "seekable" => VirtualFile::from_seekable_reader(io::Cursor::new(pattern(N)))?,
-            "sized-reader" => {
-                VirtualFile::from_reader(io::Cursor::new(pattern(N))).with_size(N as u64)
-            }
-            "generator" => VirtualFile::from_generator(N as u64, |offset| {
-                let all = pattern(N);
-                (offset as usize..N)
-                    .step_by(10_000)
-                    .map(move |start| all[start..N.min(start + 10_000)].to_vec())
-            }),
-            "reader" => VirtualFile::from_reader(io::Cursor::new(pattern(N))),
-            "iter" => VirtualFile::from_iter(chunks(N, 7_000)),
-            "writer" => VirtualFile::from_writer(|out| {
-                for chunk in chunks(N, 3_000) {
-                    out.write_all(&chunk)?;
-                }
-                Ok(())
-            }),
-            "stream" => VirtualFile::from_stream(futures_util::stream::iter(
-                chunks(N, 5_000).map(|c| Ok::<_, io::Error>(Bytes::from(c))),
-            )),
-            "async-read" => VirtualFile::from_async_read(io::Cursor::new(pattern(N))),
             "versioned" => VirtualFile::from_static(b"Hello world!\n")
                 .with_etag(actix_web::http::header::EntityTag::new_strong("v1".into()))
                 .with_last_modified(std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
-            _ => return Err(DownloadError::NotFound),
+            _ => return kinds::file(kind),
         })
     }
 }
@@ -175,7 +130,11 @@ impl GetFile for Failing {
                 out.write_all(&[b'f'; 100_000])?;
                 Err(bad())
             }),
-            "reader" => VirtualFile::from_reader(FailingReader(100_000)),
+            "reader" => VirtualFile::from_reader(FailingReader {
+                left: 100_000,
+                byte: b'f',
+                message: "the disk went away",
+            }),
             // Fewer, then more bytes than declared.
             "short" => VirtualFile::from_iter([vec![b'f'; 100_000]]).with_size(200_000),
             "long" => VirtualFile::from_iter([vec![b'f'; 100_000], vec![b'f'; 100_000]])
@@ -186,21 +145,6 @@ impl GetFile for Failing {
 
     fn on_download(&self, report: &DownloadReport) {
         reports().lock().unwrap().push(report.clone());
-    }
-}
-
-/// `n` bytes of `f`, then an error.
-struct FailingReader(usize);
-
-impl Read for FailingReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.0 == 0 {
-            return Err(io::Error::other("the disk went away"));
-        }
-        let n = self.0.min(buf.len());
-        buf[..n].fill(b'f');
-        self.0 -= n;
-        Ok(n)
     }
 }
 
@@ -218,28 +162,15 @@ fn dropped() -> &'static Mutex<Vec<String>> {
     DROPPED.get_or_init(Default::default)
 }
 
-struct EndlessReader(#[allow(dead_code)] DropSignal);
-
-impl Read for EndlessReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        buf.fill(b'x');
-        Ok(buf.len())
-    }
-}
-
-struct EndlessAsyncReader(#[allow(dead_code)] DropSignal);
-
-impl AsyncRead for EndlessAsyncReader {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let n = buf.remaining().min(64 * 1024);
-        buf.put_slice(&vec![b'x'; n]);
-        Poll::Ready(Ok(()))
-    }
-}
+/// The kinds of [`Endless`].
+const ENDLESS: [&str; 6] = [
+    "iter",
+    "reader",
+    "writer",
+    "stream",
+    "async-read",
+    "generator",
+];
 
 /// Endless sources of every kind that can be endless, each owning a
 /// [`DropSignal`] of the request's `{tag}`.
@@ -715,6 +646,19 @@ fn a_failing_source_resets_the_stream() {
     }
 }
 
+/// Waits up to `within` for the source whose drop signal is `tag` to be
+/// dropped; how long that took.
+async fn until_dropped(tag: &str, within: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    while !dropped().lock().unwrap().iter().any(|t| t == tag) {
+        if start.elapsed() >= within {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    Some(start.elapsed())
+}
+
 /// Starts a GET of `path` over HTTP/2, reads `bytes` of its body, then
 /// resets the stream (RST_STREAM CANCEL). While the connection stays open,
 /// waits for the source (whose drop signal is `tag`) to be dropped and the
@@ -743,15 +687,10 @@ async fn read_some_then_reset(path: &str, tag: &str, bytes: usize) {
         "{path}: dropped before the reset"
     );
     stream.send_reset(Reason::CANCEL);
-    let reset = Instant::now();
-    while !dropped().lock().unwrap().iter().any(|t| t == tag) {
-        assert!(
-            reset.elapsed() < Duration::from_secs(2),
-            "{path}: the source was not dropped within 2 s of the reset"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    eprintln!("{path}: dropped {:?} after the reset", reset.elapsed());
+    let took = until_dropped(tag, Duration::from_secs(2))
+        .await
+        .unwrap_or_else(|| panic!("{path}: the source was not dropped within 2 s of the reset"));
+    eprintln!("{path}: dropped {took:?} after the reset");
     let report = report_of(path);
     assert_eq!(report.outcome, Outcome::ClientGone, "{path}");
     assert!(report.bytes >= got as u64, "{path}: {} bytes", report.bytes);
@@ -765,14 +704,7 @@ async fn read_some_then_reset(path: &str, tag: &str, bytes: usize) {
 
 #[test]
 fn a_client_that_resets_the_stream_is_client_gone_and_its_producer_is_dropped() {
-    for kind in [
-        "iter",
-        "reader",
-        "writer",
-        "stream",
-        "async-read",
-        "generator",
-    ] {
+    for kind in ENDLESS {
         let tag = format!("reset-{kind}");
         let path = format!("/endless/{kind}/{tag}");
         runtime().block_on(read_some_then_reset(&path, &tag, 256 * 1024));
@@ -790,13 +722,8 @@ async fn stall_until_timed_out(path: &str, tag: &str) {
         .expect("send");
     let response = response.await.expect("response head");
     assert_eq!(response.status(), 200, "{path}");
-    let started = Instant::now();
-    while !dropped().lock().unwrap().iter().any(|t| t == tag) {
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{path}: the source was not dropped within 3 s of the stall"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
+    if until_dropped(tag, Duration::from_secs(3)).await.is_none() {
+        panic!("{path}: the source was not dropped within 3 s of the stall");
     }
     let report = report_of(path.split('?').next().unwrap());
     assert_eq!(report.outcome, Outcome::ClientGone, "{path}");
@@ -817,14 +744,7 @@ async fn stall_until_timed_out(path: &str, tag: &str) {
 
 #[test]
 fn send_timeout_drops_a_stalled_streams_producer() {
-    for kind in [
-        "iter",
-        "reader",
-        "writer",
-        "stream",
-        "async-read",
-        "generator",
-    ] {
+    for kind in ENDLESS {
         let tag = format!("stalled-{kind}");
         let path = format!("/endless/{kind}/{tag}?timeout=1");
         runtime().block_on(stall_until_timed_out(&path, &tag));

@@ -19,6 +19,7 @@ use std::{
 use actix_web::{web, HttpRequest};
 use bytes::Bytes;
 use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+use suite::kinds::{pattern, EndlessAsyncReader, EndlessReader, FailingReader};
 use tokio::io::{AsyncRead, ReadBuf};
 
 // ---------------------------------------------------------------------------
@@ -73,56 +74,12 @@ fn errors_mentioning(needle: &str) -> usize {
 // Sources used below.
 
 /// The bytes `[0, n)` of the demo pattern (byte i is `i % 251`).
-fn pattern(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i % 251) as u8).collect()
-}
-
 /// Sends `()` when dropped: proves that a source was dropped.
 struct DropSignal(Sender<()>);
 
 impl Drop for DropSignal {
     fn drop(&mut self) {
         let _ = self.0.send(());
-    }
-}
-
-/// An endless blocking reader of `x`s that owns a [`DropSignal`].
-struct EndlessReader(#[allow(dead_code)] DropSignal);
-
-impl Read for EndlessReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        buf.fill(b'x');
-        Ok(buf.len())
-    }
-}
-
-/// An endless `AsyncRead` of `x`s that owns a [`DropSignal`].
-struct EndlessAsyncReader(#[allow(dead_code)] DropSignal);
-
-impl AsyncRead for EndlessAsyncReader {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let n = buf.remaining().min(64 * 1024);
-        buf.put_slice(&vec![b'x'; n]);
-        Poll::Ready(Ok(()))
-    }
-}
-
-/// `n` bytes then an error, as a blocking reader.
-struct FailingReader(usize);
-
-impl Read for FailingReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.0 == 0 {
-            return Err(io::Error::other("boom-reader"));
-        }
-        let n = self.0.min(buf.len());
-        buf[..n].fill(b'r');
-        self.0 -= n;
-        Ok(n)
     }
 }
 
@@ -318,7 +275,13 @@ fn a_source_error_after_the_headers_aborts_the_transfer_for_every_source_kind() 
             ),
             (
                 "/reader",
-                make(|| VirtualFile::from_reader(FailingReader(100_000))),
+                make(|| {
+                    VirtualFile::from_reader(FailingReader {
+                        left: 100_000,
+                        byte: b'r',
+                        message: "boom-reader",
+                    })
+                }),
             ),
             (
                 "/writer",

@@ -4,6 +4,8 @@
 //! the full `Content-Length`) or was cut off.
 #![allow(missing_docs, unreachable_pub)]
 
+pub mod kinds;
+
 use std::{
     io::{self, BufRead, BufReader, Read, Write},
     net::{SocketAddr, TcpListener, TcpStream},
