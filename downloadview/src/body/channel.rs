@@ -309,12 +309,7 @@ impl Receiver {
             demand.queued.fetch_sub(chunk.len(), Ordering::Relaxed);
             self.taken += chunk.len() as u64;
             if low_water(demand) {
-                self.grow();
-                if state.producer_waiting {
-                    state.producer_waiting = false;
-                    channel.space.notify_one();
-                }
-                self.step(state);
+                self.refill(state);
             }
             return Poll::Ready(Some(Ok(chunk)));
         }
@@ -328,20 +323,26 @@ impl Receiver {
                 Poll::Ready(Some(Err(err)))
             }
             None => {
-                self.grow();
                 match &state.waker {
                     Some(waker) if waker.will_wake(cx.waker()) => {}
                     _ => state.waker = Some(cx.waker().clone()),
                 }
                 demand.waiting.store(true, Ordering::Relaxed);
-                if state.producer_waiting {
-                    state.producer_waiting = false;
-                    channel.space.notify_one();
-                }
-                self.step(state);
+                self.refill(state);
                 Poll::Pending
             }
         }
+    }
+
+    /// Asks the producer for more: widens the window, wakes a writer waiting
+    /// for room, starts the next pull step.
+    fn refill(&self, mut state: MutexGuard<'_, State>) {
+        self.grow();
+        if state.producer_waiting {
+            state.producer_waiting = false;
+            self.channel.space.notify_one();
+        }
+        self.step(state);
     }
 
     /// Starts the next pull step when the source is parked, with buffers
