@@ -220,7 +220,9 @@ pub(crate) struct Batch<'a> {
     paused: bool,
 }
 
-fn gone() -> io::Error {
+/// What a producer's next hand-over fails with once its response is gone
+/// (the client left, or `send_timeout` fired).
+pub(crate) fn gone() -> io::Error {
     io::Error::new(io::ErrorKind::BrokenPipe, "the client went away")
 }
 
@@ -639,74 +641,73 @@ mod tests {
         assert_eq!(small_slice(&vec![0u8; MIN_CHUNK]), None);
     }
 
-    #[test]
-    fn a_pausable_batch_pauses_once_the_window_is_full() {
-        let demand = Demand::new(100 * 1024, CHUNK);
+    /// Runs `fill` on a batch over a window of `window` bytes in chunks of
+    /// `chunk`, flushes it, and gives the chunks it handed over.
+    fn batched(
+        window: usize,
+        chunk: usize,
+        pausable: bool,
+        fill: impl FnOnce(&mut Batch<'_>),
+    ) -> Vec<Bytes> {
+        let demand = Demand::new(window, chunk);
         let mut outlet = Keep {
             demand: &demand,
             chunks: Vec::new(),
         };
         let mut pace = Pace::new();
         let mut spares = Vec::new();
-        let mut batch = Batch::new(&demand, &mut outlet, &mut pace, &mut spares, true);
-        let mut pushed = 0;
-        while !batch.paused() {
-            batch.push(Bytes::from(vec![7u8; 20 * 1024])).unwrap();
-            pushed += 20 * 1024;
-        }
+        let mut batch = Batch::new(&demand, &mut outlet, &mut pace, &mut spares, pausable);
+        fill(&mut batch);
         batch.flush().unwrap();
         drop(batch);
+        outlet.chunks
+    }
+
+    #[test]
+    fn a_pausable_batch_pauses_once_the_window_is_full() {
+        let mut pushed = 0;
+        let chunks = batched(100 * 1024, CHUNK, true, |batch| {
+            while !batch.paused() {
+                batch.push(Bytes::from(vec![7u8; 20 * 1024])).unwrap();
+                pushed += 20 * 1024;
+            }
+        });
         // It stopped at the first hand-over that filled the window.
         assert!((100 * 1024..120 * 1024).contains(&pushed), "{pushed}");
-        let total: usize = outlet.chunks.iter().map(Bytes::len).sum();
+        let total: usize = chunks.iter().map(Bytes::len).sum();
         assert_eq!(total, pushed);
     }
 
     #[test]
     fn chunks_are_no_larger_than_the_response_asks() {
-        let demand = Demand::new(usize::MAX, MIN_CHUNK);
-        let mut outlet = Keep {
-            demand: &demand,
-            chunks: Vec::new(),
-        };
-        let mut pace = Pace::new();
-        let mut spares = Vec::new();
-        let mut batch = Batch::new(&demand, &mut outlet, &mut pace, &mut spares, false);
-        for _ in 0..100_000 {
-            batch.push_small(b"Hello world!\n").unwrap();
-        }
-        batch.push(Bytes::from(vec![1u8; 3 * CHUNK])).unwrap();
-        batch.write_all(&vec![2u8; 2 * CHUNK]).unwrap();
-        batch
-            .read_from(&mut io::Cursor::new(vec![3u8; 2 * CHUNK]), None)
-            .unwrap();
-        batch.flush().unwrap();
-        drop(batch);
-        assert!(outlet.chunks.iter().all(|c| c.len() <= MIN_CHUNK));
-        let total: usize = outlet.chunks.iter().map(Bytes::len).sum();
+        let chunks = batched(usize::MAX, MIN_CHUNK, false, |batch| {
+            for _ in 0..100_000 {
+                batch.push_small(b"Hello world!\n").unwrap();
+            }
+            batch.push(Bytes::from(vec![1u8; 3 * CHUNK])).unwrap();
+            batch.write_all(&vec![2u8; 2 * CHUNK]).unwrap();
+            batch
+                .read_from(&mut io::Cursor::new(vec![3u8; 2 * CHUNK]), None)
+                .unwrap();
+        });
+        assert!(chunks.iter().all(|c| c.len() <= MIN_CHUNK));
+        let total: usize = chunks.iter().map(Bytes::len).sum();
         assert_eq!(total, 1_300_000 + 7 * CHUNK);
     }
 
     #[test]
     fn a_limited_read_takes_exactly_its_bytes() {
-        let demand = Demand::new(usize::MAX, CHUNK);
-        let mut outlet = Keep {
-            demand: &demand,
-            chunks: Vec::new(),
-        };
-        let mut pace = Pace::new();
-        let mut spares = Vec::new();
-        let mut batch = Batch::new(&demand, &mut outlet, &mut pace, &mut spares, false);
-        let mut reader = io::Cursor::new((0..=255u8).cycle().take(300_000).collect::<Vec<u8>>());
-        assert_eq!(
-            batch.read_from(&mut reader, Some(100_000)).unwrap(),
-            (Pulled::End, 100_000)
-        );
-        let err = batch.read_from(&mut reader, Some(300_000)).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
-        batch.flush().unwrap();
-        drop(batch);
-        let all: Vec<u8> = outlet.chunks.concat();
+        let chunks = batched(usize::MAX, CHUNK, false, |batch| {
+            let mut reader =
+                io::Cursor::new((0..=255u8).cycle().take(300_000).collect::<Vec<u8>>());
+            assert_eq!(
+                batch.read_from(&mut reader, Some(100_000)).unwrap(),
+                (Pulled::End, 100_000)
+            );
+            let err = batch.read_from(&mut reader, Some(300_000)).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        });
+        let all: Vec<u8> = chunks.concat();
         assert_eq!(all.len(), 300_000);
         assert!(all.iter().enumerate().all(|(i, &b)| b == (i % 256) as u8));
     }

@@ -11,7 +11,7 @@ use std::{
 
 use bytes::{Bytes, BytesMut};
 
-use crate::chunk::{CHUNK, MIN_CHUNK};
+use crate::chunk::{gone, CHUNK, MIN_CHUNK};
 
 /// The response body as a [`tokio::io::AsyncWrite`], handed to the closure
 /// of [`VirtualFile::from_async_writer`](crate::VirtualFile::from_async_writer).
@@ -148,10 +148,7 @@ impl tokio::io::AsyncWrite for AsyncSink {
     ) -> Poll<io::Result<usize>> {
         let mut shared = self.shared.borrow_mut();
         if shared.closed {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "the client went away",
-            )));
+            return Poll::Ready(Err(gone()));
         }
         if data.is_empty() {
             return Poll::Ready(Ok(0));

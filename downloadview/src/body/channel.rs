@@ -28,7 +28,9 @@ use std::{
 
 use bytes::{Bytes, BytesMut};
 
-use crate::chunk::{window_for, Batch, Demand, Outlet, Pace, Pull, Pulled, MIN_CHUNK, MIN_WINDOW};
+use crate::chunk::{
+    gone, window_for, Batch, Demand, Outlet, Pace, Pull, Pulled, MIN_CHUNK, MIN_WINDOW,
+};
 
 /// Shared by the response ([`Receiver`]) and its producer.
 pub(crate) struct Channel {
@@ -157,10 +159,6 @@ fn take_waker(state: &mut State, demand: &Demand) -> Option<Waker> {
         demand.waiting.store(false, Ordering::Relaxed);
     }
     waker
-}
-
-fn gone() -> io::Error {
-    io::Error::new(io::ErrorKind::BrokenPipe, "the client went away")
 }
 
 /// Drops a source where a blocking `Drop` harms no one: on the blocking
