@@ -390,14 +390,7 @@ fn h2_headers(res: &H2Response) -> Vec<(String, String)> {
 /// Headers of an HTTP/1.1 answer but `Date` and the HTTP/1-only framing
 /// (`Transfer-Encoding`, `Connection`), sorted.
 fn h1_headers(res: &suite::Response) -> Vec<(String, String)> {
-    let mut headers: Vec<_> = res
-        .headers
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "date" | "transfer-encoding" | "connection"))
-        .cloned()
-        .collect();
-    headers.sort();
-    headers
+    res.headers_but(&["date", "transfer-encoding", "connection"])
 }
 
 /// HTTP/2 answers `method path` exactly as HTTP/1.1 does: status, headers

@@ -143,6 +143,19 @@ impl Response {
             .collect()
     }
 
+    /// The headers, sorted, but those named in `skip` (lowercase): what two
+    /// answers that must agree are compared on (`date` differs by the second).
+    pub fn headers_but(&self, skip: &[&str]) -> Vec<(String, String)> {
+        let mut headers: Vec<_> = self
+            .headers
+            .iter()
+            .filter(|(k, _)| !skip.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        headers.sort();
+        headers
+    }
+
     /// The headers as an actix `HeaderMap` (for `downloadview::test`).
     pub fn header_map(&self) -> actix_web::http::header::HeaderMap {
         use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
