@@ -21,8 +21,11 @@ use downloadview::{
     DownloadError, GetFile, ViewOptions, VirtualDownloadView, VirtualFile,
 };
 use h2::Reason;
-use suite::kinds::{
-    self, pattern, EndlessAsyncReader, EndlessReader, FailingReader, N, RANGED, SIZED, UNSIZED,
+use suite::{
+    kinds::{
+        self, pattern, EndlessAsyncReader, EndlessReader, FailingReader, N, RANGED, SIZED, UNSIZED,
+    },
+    multipart::byteranges,
 };
 
 // ---------------------------------------------------------------------------
@@ -501,52 +504,6 @@ fn a_single_range_is_a_206_with_exactly_its_bytes() {
     }
 }
 
-/// One part of a `multipart/byteranges` body: its headers and its bytes.
-#[derive(Debug, PartialEq, Eq)]
-struct Part {
-    headers: Vec<String>,
-    body: Vec<u8>,
-}
-
-/// Splits a `multipart/byteranges` body (RFC 9110 §14.6) into its parts.
-fn parts(content_type: &str, body: &[u8]) -> Vec<Part> {
-    let boundary = content_type
-        .strip_prefix("multipart/byteranges; boundary=")
-        .unwrap_or_else(|| panic!("not multipart/byteranges: {content_type}"));
-    let delimiter = format!("--{boundary}");
-    let mut rest = body
-        .strip_prefix(delimiter.as_bytes())
-        .expect("opens with the delimiter");
-    let mut parts = Vec::new();
-    loop {
-        if let Some(end) = rest.strip_prefix(b"--") {
-            assert_eq!(end, b"\r\n", "nothing after the close delimiter");
-            return parts;
-        }
-        rest = rest.strip_prefix(b"\r\n").expect("CRLF after a delimiter");
-        let head_end = rest
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("part headers");
-        let headers = String::from_utf8(rest[..head_end].to_vec())
-            .expect("ASCII")
-            .split("\r\n")
-            .map(str::to_owned)
-            .collect();
-        rest = &rest[head_end + 4..];
-        let next = format!("\r\n{delimiter}");
-        let end = rest
-            .windows(next.len())
-            .position(|w| w == next.as_bytes())
-            .expect("the next delimiter");
-        parts.push(Part {
-            headers,
-            body: rest[..end].to_vec(),
-        });
-        rest = &rest[end + next.len()..];
-    }
-}
-
 #[test]
 fn several_ranges_are_a_multipart_206_like_over_http11() {
     let all = pattern(N);
@@ -563,8 +520,8 @@ fn several_ranges_are_a_multipart_206_like_over_http11() {
             "{path}: exact Content-Length"
         );
         let (two_parts, one_parts) = (
-            parts(two.header("content-type").unwrap(), &two.body),
-            parts(one.header("content-type").unwrap(), &one.body),
+            byteranges(two.header("content-type").unwrap(), &two.body),
+            byteranges(one.header("content-type").unwrap(), &one.body),
         );
         // The boundary is random per response; the parts are the same.
         assert_eq!(two_parts, one_parts, "{path}");

@@ -8,7 +8,10 @@ mod demo;
 
 use actix_web::HttpRequest;
 use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
-use suite::{Response, TestServer};
+use suite::{
+    multipart::{byteranges, Part},
+    Response, TestServer,
+};
 
 /// Byte i of `/big/`.
 fn big(range: std::ops::RangeInclusive<u64>) -> Vec<u8> {
@@ -37,15 +40,6 @@ fn server() -> TestServer {
     })
 }
 
-/// One part of a `multipart/byteranges` body.
-#[derive(Debug)]
-struct Part {
-    content_type: String,
-    /// (first, last, complete length) from the part's Content-Range.
-    range: (u64, u64, u64),
-    body: Vec<u8>,
-}
-
 /// Parses a `multipart/byteranges` response (RFC 9110 §14.6, RFC 2046):
 /// panics on anything that is not exactly that.
 fn parse(res: &Response) -> Vec<Part> {
@@ -58,62 +52,7 @@ fn parse(res: &Response) -> Vec<Part> {
     );
     assert_eq!(res.header("content-range"), None);
     let content_type = res.header("content-type").expect("Content-Type");
-    let boundary = content_type
-        .strip_prefix("multipart/byteranges; boundary=")
-        .unwrap_or_else(|| panic!("not multipart/byteranges: {content_type}"));
-    assert!(!boundary.is_empty() && boundary.len() <= 70);
-    let delimiter = format!("--{boundary}");
-    let mut rest = &res.body[..];
-    let mut parts = Vec::new();
-    rest = rest
-        .strip_prefix(delimiter.as_bytes())
-        .expect("the body opens with the delimiter");
-    loop {
-        if let Some(end) = rest.strip_prefix(b"--") {
-            assert_eq!(end, b"\r\n", "nothing after the close delimiter");
-            return parts;
-        }
-        rest = rest.strip_prefix(b"\r\n").expect("CRLF after a delimiter");
-        let head_end = rest
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("the part headers end");
-        let head = std::str::from_utf8(&rest[..head_end]).expect("ASCII part headers");
-        rest = &rest[head_end + 4..];
-        let mut content_type = None;
-        let mut range = None;
-        for line in head.split("\r\n") {
-            let (name, value) = line.split_once(':').expect("a header line");
-            let value = value.trim();
-            match name.to_ascii_lowercase().as_str() {
-                "content-type" => content_type = Some(value.to_owned()),
-                "content-range" => {
-                    let spec = value.strip_prefix("bytes ").expect("bytes unit");
-                    let (span, total) = spec.split_once('/').unwrap();
-                    let (first, last) = span.split_once('-').unwrap();
-                    range = Some((
-                        first.parse::<u64>().unwrap(),
-                        last.parse::<u64>().unwrap(),
-                        total.parse::<u64>().unwrap(),
-                    ));
-                }
-                other => panic!("unexpected part header {other}"),
-            }
-        }
-        let range = range.expect("every part has a Content-Range");
-        let len = (range.1 - range.0 + 1) as usize;
-        let body = rest[..len].to_vec();
-        rest = &rest[len..];
-        rest = rest
-            .strip_prefix(b"\r\n")
-            .and_then(|r| r.strip_prefix(delimiter.as_bytes()))
-            .expect("CRLF and the delimiter after a part's bytes");
-        parts.push(Part {
-            content_type: content_type.expect("every part has a Content-Type"),
-            range,
-            body,
-        });
-    }
+    byteranges(content_type, &res.body)
 }
 
 fn get_ranges(server: &TestServer, path: &str, ranges: &str) -> Response {

@@ -5,6 +5,7 @@
 #![allow(missing_docs, unreachable_pub)]
 
 pub mod kinds;
+pub mod multipart;
 
 use std::{
     io::{self, BufRead, BufReader, Read, Write},
