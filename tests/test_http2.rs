@@ -675,15 +675,7 @@ async fn stall_until_timed_out(path: &str, tag: &str) {
     if until_dropped(tag, Duration::from_secs(3)).await.is_none() {
         panic!("{path}: the source was not dropped within 3 s of the stall");
     }
-    let report = report_of(path.split('?').next().unwrap());
-    assert_eq!(report.outcome, Outcome::ClientGone, "{path}");
-    assert!(
-        report
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("send_timeout")),
-        "{path}: {report}"
-    );
+    suite::assert_timed_out(&report_of(path.split('?').next().unwrap()), path);
     let (body, end) = read_body(response.into_body()).await;
     assert!(
         matches!(end, End::Reset(_)),

@@ -363,14 +363,7 @@ fn assert_timed_out(path: &str) {
     let reports = reports_for(path);
     assert_eq!(reports.len(), 1, "{path}: reported {} times", reports.len());
     let report = &reports[0];
-    assert_eq!(report.outcome, Outcome::ClientGone, "{path}: {report}");
-    assert!(
-        report
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("send_timeout")),
-        "{path}: {report}"
-    );
+    suite::assert_timed_out(report, path);
     assert!(report.bytes > 0, "{path}: it had started: {report}");
 }
 

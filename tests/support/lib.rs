@@ -283,6 +283,22 @@ pub fn thread_count() -> usize {
         .expect("/proc/self/task")
 }
 
+/// Asserts that `report` says its download was abandoned by `send_timeout`.
+pub fn assert_timed_out(report: &downloadview::DownloadReport, what: &str) {
+    assert_eq!(
+        report.outcome,
+        downloadview::Outcome::ClientGone,
+        "{what}: {report}"
+    );
+    assert!(
+        report
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("send_timeout")),
+        "{what}: {report}"
+    );
+}
+
 /// A client that sends `GET path` and then reads nothing: the server fills
 /// the connection's kernel buffers and stalls. Dropped, it closes.
 pub fn stall(addr: SocketAddr, path: &str) -> TcpStream {
