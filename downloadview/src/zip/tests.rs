@@ -99,6 +99,17 @@ impl TestEntry {
     }
 }
 
+/// `entries`, each declaring its actual size.
+fn all_known(entries: &[TestEntry]) -> Vec<TestEntry> {
+    entries
+        .iter()
+        .map(|e| TestEntry {
+            declared: Some(e.actual),
+            ..e.clone()
+        })
+        .collect()
+}
+
 pub(super) fn layout_of(entries: &[TestEntry], limits: Limits) -> Result<Layout, ZipError> {
     Layout::plan_with(entries.iter().map(TestEntry::meta), Method::Stored, limits)
 }
@@ -484,10 +495,7 @@ proptest! {
         limits in limits_strategy(),
         chunk in proptest::collection::vec(1usize..700, 1..4),
     ) {
-        let known: Vec<TestEntry> = entries
-            .iter()
-            .map(|e| TestEntry { declared: Some(e.actual), ..e.clone() })
-            .collect();
+        let known = all_known(&entries);
         let layout = layout_of(&known, limits).unwrap();
         let bytes = archive(layout.clone(), &known, &chunk).unwrap();
         prop_assert_eq!(layout.size(), Some(bytes.len() as u64));
@@ -517,10 +525,7 @@ proptest! {
         cuts in proptest::collection::vec(any::<prop::sample::Index>(), 1..10),
         chunk in proptest::collection::vec(1usize..700, 1..4),
     ) {
-        let known: Vec<TestEntry> = entries
-            .iter()
-            .map(|e| TestEntry { declared: Some(e.actual), ..e.clone() })
-            .collect();
+        let known = all_known(&entries);
         let layout = layout_of(&known, limits).unwrap();
         let whole = archive(layout.clone(), &known, &chunk).unwrap();
         let size = whole.len() as u64;
