@@ -8,13 +8,13 @@
 
 use std::{
     io,
-    net::{SocketAddr, TcpListener},
+    net::SocketAddr,
     sync::{Mutex, OnceLock},
     thread,
     time::{Duration, Instant},
 };
 
-use actix_web::{dev::ServerHandle, web, App, HttpRequest, HttpServer};
+use actix_web::{web, HttpRequest};
 use bytes::Bytes;
 use downloadview::{
     report::{DownloadReport, Outcome},
@@ -31,48 +31,10 @@ use suite::{
 // ---------------------------------------------------------------------------
 // The server: HTTP/1.1 and h2c on one port.
 
-struct H2cServer {
-    addr: SocketAddr,
-    handle: ServerHandle,
-    thread: Option<thread::JoinHandle<()>>,
-}
-
-impl Drop for H2cServer {
-    fn drop(&mut self) {
-        let handle = self.handle.clone();
-        actix_web::rt::System::new().block_on(handle.stop(false));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn server() -> &'static H2cServer {
-    static SERVER: OnceLock<H2cServer> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local addr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        let thread = thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(|| App::new().configure(configure))
-                    .workers(2)
-                    .disable_signals()
-                    .shutdown_timeout(1)
-                    .listen_auto_h2c(listener)
-                    .expect("listen")
-                    .run();
-                tx.send(server.handle()).expect("send handle");
-                server.await.expect("server");
-            });
-        });
-        let handle = rx.recv().expect("server started");
-        H2cServer {
-            addr,
-            handle,
-            thread: Some(thread),
-        }
-    })
+/// One server for the whole file.
+fn server() -> &'static suite::TestServer {
+    static SERVER: OnceLock<suite::TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| suite::serve_h2c(2, configure))
 }
 
 fn configure(cfg: &mut web::ServiceConfig) {

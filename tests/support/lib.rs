@@ -61,20 +61,65 @@ pub fn serve_connecting<F>(
 where
     F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
 {
+    start(
+        Setup {
+            workers,
+            max_blocking,
+            on_connect,
+            h2c: false,
+        },
+        configure,
+    )
+}
+
+/// Serves `configure` with `workers` workers over HTTP/1.x and, on the same
+/// port, HTTP/2 with prior knowledge (h2c).
+pub fn serve_h2c<F>(workers: usize, configure: F) -> TestServer
+where
+    F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
+{
+    start(
+        Setup {
+            workers,
+            max_blocking: None,
+            on_connect: |_, _| {},
+            h2c: true,
+        },
+        configure,
+    )
+}
+
+/// How a test server is set up, beyond its routes.
+struct Setup {
+    workers: usize,
+    max_blocking: Option<usize>,
+    on_connect: fn(&dyn std::any::Any, &mut actix_web::dev::Extensions),
+    h2c: bool,
+}
+
+fn start<F>(setup: Setup, configure: F) -> TestServer
+where
+    F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local addr");
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let mut server = HttpServer::new(move || App::new().configure(configure.clone()))
-                .workers(workers)
-                .on_connect(on_connect)
+                .workers(setup.workers)
+                .on_connect(setup.on_connect)
                 .disable_signals()
                 .shutdown_timeout(1);
-            if let Some(max) = max_blocking {
+            if let Some(max) = setup.max_blocking {
                 server = server.worker_max_blocking_threads(max);
             }
-            let server = server.listen(listener).expect("listen").run();
+            let server = if setup.h2c {
+                server.listen_auto_h2c(listener)
+            } else {
+                server.listen(listener)
+            };
+            let server = server.expect("listen").run();
             tx.send(server.handle()).expect("send handle");
             server.await.expect("server");
         });
