@@ -11,7 +11,7 @@ use bytes::Bytes;
 use downloadview::{DownloadError, VirtualFile};
 use tokio::io::{AsyncRead, ReadBuf};
 
-/// The size of every body of [`file`]: several chunks, more than HTTP/2's
+/// The size of every body of [`file()`]: several chunks, more than HTTP/2's
 /// initial flow-control window of 65,535 bytes, and not a round number.
 pub const N: usize = 200_003;
 
