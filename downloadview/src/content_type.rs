@@ -5,11 +5,7 @@
 //! `application/octet-stream`. The charset is appended to `text/*` types only,
 //! and never when the type already carries one.
 
-use std::cell::RefCell;
-
 use actix_web::http::header::HeaderValue;
-
-use crate::memo::Memo;
 
 /// The `Content-Type` value for a response.
 ///
@@ -26,30 +22,8 @@ pub(crate) fn content_type(
     if let Some(value) = file_type.and_then(|t| valid("the file's content type", t)) {
         return value;
     }
-    // A view answers with the same options request after request: each
-    // worker thread keeps the last answer (no guess, no formatting, no
-    // allocation when the inputs repeat).
-    thread_local! {
-        static LAST: RefCell<Option<Memo<Inputs>>> = const { RefCell::new(None) };
-    }
-    LAST.with(|last| {
-        Memo::recall(
-            &mut last.borrow_mut(),
-            |(m, n, c)| m.as_deref() == mimetype && n.as_deref() == name && c == charset,
-            || {
-                let inputs = (
-                    mimetype.map(str::to_owned),
-                    name.map(str::to_owned),
-                    charset.to_owned(),
-                );
-                (inputs, guess(mimetype, name, charset))
-            },
-        )
-    })
+    guess(mimetype, name, charset)
 }
-
-/// The inputs of [`content_type`] that its memo compares: mimetype, name, charset.
-type Inputs = (Option<String>, Option<String>, String);
 
 /// The view's `mimetype`, else a guess from the name, with the charset rule.
 fn guess(mimetype: Option<&str>, name: Option<&str>, charset: &str) -> HeaderValue {

@@ -4,13 +4,11 @@
 //! disposition type, the ASCII `filename="…"` fallback and the UTF-8
 //! `filename*=UTF-8''…` parameter. Any name gives a valid header value.
 
-use std::cell::RefCell;
+use std::borrow::Cow;
 
 use actix_web::http::header::HeaderValue;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use unicode_normalization::UnicodeNormalization;
-
-use crate::memo::Memo;
 
 /// Bytes of the name that stay as they are in `filename*`: ASCII letters,
 /// digits and `_ . - ~` (RFC 8187 `attr-char`, restricted to the safest set).
@@ -50,20 +48,7 @@ pub fn content_disposition(name: Option<&str>, attachment: bool) -> Option<Heade
         _ => return None,
     };
 
-    // A view serves the same name request after request: each worker thread
-    // keeps the last answer (no normalisation, no encoding, no allocation
-    // when the name repeats).
-    thread_local! {
-        static LAST: RefCell<Option<Memo<(String, bool)>>> = const { RefCell::new(None) };
-    }
-    let value = LAST.with(|last| {
-        Memo::recall(
-            &mut last.borrow_mut(),
-            |(n, a)| n == name && *a == attachment,
-            || ((name.to_owned(), attachment), encode(kind, name)),
-        )
-    });
-    Some(value)
+    Some(encode(kind, name))
 }
 
 /// `kind; filename="…"[; filename*=UTF-8''…]` for a non-empty name.
@@ -102,14 +87,20 @@ fn ascii_fallback(name: &str) -> String {
 }
 
 /// The name a file is served under: the basename, else the last path
-/// component of the file's own name.
-pub(crate) fn served_name<'a>(
-    basename: Option<&'a str>,
-    file_name: Option<&'a str>,
-) -> Option<&'a str> {
-    basename
-        .or_else(|| file_name.map(|n| n.rsplit('/').next().unwrap_or(n)))
-        .filter(|n| !n.is_empty())
+/// component of the file's own name; `None` when that is empty. A static
+/// name stays borrowed (no copy per request).
+pub(crate) fn served_name(
+    basename: Option<Cow<'static, str>>,
+    file_name: Option<&Cow<'static, str>>,
+) -> Option<Cow<'static, str>> {
+    let last = |n: &str| n.rsplit('/').next().unwrap_or(n).len();
+    let name = match (basename, file_name) {
+        (Some(basename), _) => basename,
+        (None, Some(Cow::Borrowed(n))) => Cow::Borrowed(&n[n.len() - last(n)..]),
+        (None, Some(Cow::Owned(n))) => Cow::Owned(n[n.len() - last(n)..].to_owned()),
+        (None, None) => return None,
+    };
+    (!name.is_empty()).then_some(name)
 }
 
 #[cfg(test)]
@@ -218,16 +209,25 @@ mod tests {
 
     #[test]
     fn file_name_without_basename_uses_last_component() {
-        let name = served_name(None, Some("some/dir/report.csv"));
-        assert_eq!(name, Some("report.csv"));
+        let file = |n: &'static str| Some(Cow::Borrowed(n));
+        let owned = Some(Cow::Owned("some/dir/report.csv".to_owned()));
+        for file_name in [file("some/dir/report.csv"), owned] {
+            let name = served_name(None, file_name.as_ref());
+            assert_eq!(name.as_deref(), Some("report.csv"));
+            assert_eq!(
+                content_disposition(name.as_deref(), true).unwrap(),
+                r#"attachment; filename="report.csv""#
+            );
+        }
+        let base = |n: &'static str| Some(Cow::Borrowed(n));
+        let served = |b, f: Option<Cow<'static, str>>| served_name(b, f.as_ref());
         assert_eq!(
-            content_disposition(name, true).unwrap(),
-            r#"attachment; filename="report.csv""#
+            served(base("x.txt"), file("dir/y.txt")).as_deref(),
+            Some("x.txt")
         );
-        assert_eq!(served_name(Some("x.txt"), Some("dir/y.txt")), Some("x.txt"));
-        assert_eq!(served_name(None, Some("dir/")), None);
-        assert_eq!(served_name(Some(""), Some("y.txt")), None);
-        assert_eq!(served_name(None, None), None);
+        assert_eq!(served(None, file("dir/")), None);
+        assert_eq!(served(base(""), file("y.txt")), None);
+        assert_eq!(served(None, None), None);
     }
 
     #[test]

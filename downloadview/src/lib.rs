@@ -464,9 +464,11 @@
 //! download method=GET path=/big/ status=200 outcome=client_gone bytes=1048576 size=67108864 ttfb_ms=0.2 ms=12.5 basename=big.bin
 //! ```
 //!
-//! The hook runs on a reporter thread, never on an actix worker, so views are
-//! `Send + 'static`: they are kept until their response ends. Override
-//! `on_download` to count, audit or alert (see its example).
+//! The hook runs where the response ends, on the actix worker that served it
+//! (no thread of downloadview's own, no queue), so it must be quick, as a
+//! logger is: hand slow work on. A hook that panics is caught and logged.
+//! Views are `Send + 'static`: they are kept until their response ends.
+//! Override `on_download` to count, audit or alert (see its example).
 //!
 //! # Conditional requests and ranges
 //!
@@ -537,7 +539,6 @@ mod disposition;
 mod encoding;
 mod error;
 mod file;
-mod memo;
 mod multipart;
 mod options;
 mod plan;
@@ -619,7 +620,7 @@ pub use downloadview_derive::VirtualDownloadView;
 
 pub use crate::{
     archive::{Archive, ArchiveError},
-    body::DownloadBody,
+    body::{set_max_writer_threads, DownloadBody, DEFAULT_MAX_WRITER_THREADS},
     disposition::content_disposition,
     error::DownloadError,
     file::VirtualFile,

@@ -1,7 +1,10 @@
 //! The decision: from the view's answers and the request head to a [`Reply`].
 //! No I/O and no header writing happen here; `response` executes the plan.
 
-use std::{borrow::Cow, time::SystemTime};
+use std::{
+    borrow::Cow,
+    time::{Duration, SystemTime},
+};
 
 use actix_web::{
     http::{
@@ -53,6 +56,10 @@ pub(crate) struct Plan {
     pub(crate) cache_control: Option<HeaderValue>,
     /// `Accept-Ranges: bytes` goes on the 200/206 answers.
     pub(crate) accept_ranges: bool,
+    /// The view's `buffering`: `false` sends `X-Accel-Buffering: no`.
+    pub(crate) buffering: bool,
+    /// The view's `send_timeout`.
+    pub(crate) send_timeout: Option<Duration>,
 }
 
 /// Asks the view everything (it may panic: the caller catches that) and decides.
@@ -61,14 +68,17 @@ pub(crate) fn decide<V: GetFile + ?Sized>(
     req: &HttpRequest,
 ) -> Result<Plan, crate::DownloadError> {
     let file = view.get_file(req)?;
-    let basename = view.get_basename(req);
-    let name = disposition::served_name(basename.as_deref(), file.name());
+    let name = disposition::served_name(view.get_basename(req), file.name_cow());
     let mimetype = view.get_mimetype(req);
     let charset = view.get_charset(req);
 
-    let content_type =
-        content_type::content_type(file.content_type(), mimetype.as_deref(), name, &charset);
-    let disposition = disposition::content_disposition(name, view.attachment(req));
+    let content_type = content_type::content_type(
+        file.content_type(),
+        mimetype.as_deref(),
+        name.as_deref(),
+        &charset,
+    );
+    let disposition = disposition::content_disposition(name.as_deref(), view.attachment(req));
     let encoding = view
         .get_encoding(req)
         .filter(|e| is_valid_token("encoding", e))
@@ -105,12 +115,6 @@ pub(crate) fn decide<V: GetFile + ?Sized>(
         (Precondition::Proceed, _) => Reply::Full,
     };
 
-    let served = name.is_some();
-    let name = if served {
-        report_name(basename, file.name_cow())
-    } else {
-        None
-    };
     Ok(Plan {
         file,
         name,
@@ -120,6 +124,8 @@ pub(crate) fn decide<V: GetFile + ?Sized>(
         encoding,
         cache_control,
         accept_ranges: get_or_head && range_size.is_some(),
+        buffering: view.buffering(req),
+        send_timeout: view.send_timeout(req),
     })
 }
 
@@ -199,21 +205,4 @@ pub(crate) fn http_date(t: SystemTime) -> HeaderValue {
     // `fmt_http_date` yields IMF-fixdate: ASCII letters, digits, spaces, `,:`.
     HeaderValue::from_str(&httpdate::fmt_http_date(t))
         .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
-}
-
-/// The served name (as `disposition::served_name` picks it) for the download
-/// report, without copying it when it is static: the basename, else the last
-/// path component of the file's name.
-fn report_name(
-    basename: Option<Cow<'static, str>>,
-    file_name: Option<&Cow<'static, str>>,
-) -> Option<Cow<'static, str>> {
-    let last = |n: &str| n.rsplit('/').next().unwrap_or(n).len();
-    let name = match (basename, file_name) {
-        (Some(basename), _) => basename,
-        (None, Some(Cow::Borrowed(n))) => Cow::Borrowed(&n[n.len() - last(n)..]),
-        (None, Some(Cow::Owned(n))) => Cow::Owned(n[n.len() - last(n)..].to_owned()),
-        (None, None) => return None,
-    };
-    (!name.is_empty()).then_some(name)
 }

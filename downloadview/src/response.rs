@@ -34,8 +34,8 @@ use crate::{
 /// inside a panic guard: a panic is a logged 500 for this request only.
 ///
 /// The view is kept until the response ends, then its
-/// [`on_download`](GetFile::on_download) receives the report on the reporter
-/// thread: hence `Send + 'static`.
+/// [`on_download`](GetFile::on_download) receives the report, on the worker
+/// where the response ends.
 ///
 /// An HTTP/1.0 request gets a body of unknown size close-delimited (no
 /// `Transfer-Encoding`, which HTTP/1.0 lacks, no `Content-Length`, the
@@ -88,12 +88,10 @@ pub fn respond<V: GetFile + Send + 'static>(
     let answered = catch_unwind(AssertUnwindSafe(move || {
         match &mut plan::decide(&view, req) {
             Ok(plan) => {
-                let buffering = view.buffering(req);
-                let send_timeout = view.send_timeout(req);
                 let may_be_encoded = may_be_content_coded(req, plan);
                 let (name, size) = (plan.name.take(), plan.file.size());
-                let mut res = execute(plan, seed(name, size, hook_of(view)), send_timeout);
-                transport_headers(&mut res, buffering, may_be_encoded);
+                let mut res = execute(plan, seed(name, size, hook_of(view)));
+                transport_headers(&mut res, plan.buffering, may_be_encoded);
                 framing(&mut res, req.version());
                 res
             }
@@ -135,11 +133,7 @@ fn error_response(
 
 /// The response for `plan`, its body tracked for the report. Takes the body
 /// source and the header values out of the plan.
-fn execute(
-    plan: &mut Plan,
-    tracker: Tracker,
-    send_timeout: Option<std::time::Duration>,
-) -> HttpResponse<DownloadBody> {
+fn execute(plan: &mut Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
     let Plan {
         file,
         name: _,
@@ -149,6 +143,8 @@ fn execute(
         encoding,
         cache_control,
         accept_ranges,
+        buffering: _,
+        send_timeout,
     } = plan;
     let content_type = std::mem::replace(content_type, HeaderValue::from_static(""));
     let reply = std::mem::replace(reply, Reply::NotModified);
@@ -208,7 +204,7 @@ fn execute(
     };
     let body = body
         .track(tracker.answering(status, spans))
-        .send_timeout(send_timeout);
+        .send_timeout(*send_timeout);
     let mut res = HttpResponse::with_body(status, body);
     let headers = res.headers_mut();
     // The representation headers go with a representation (200, 206, HEAD).

@@ -315,8 +315,11 @@ pub trait GetFile: ViewOptions {
     /// forever. Default: the `send_timeout` option (60 seconds, nginx's
     /// default; `send_timeout = 0` gives `None`).
     ///
-    /// An async source (a stream, an async writer), which must stay on its
-    /// worker, is dropped there when the timeout fires. The connection is
+    /// The timer runs on the worker that serves the download (one ticker
+    /// task per worker, looking every quarter second), so the source is
+    /// dropped there when the timeout fires, whatever its kind: a writer's
+    /// next `write` fails and frees its thread, an async source (a stream, an
+    /// async writer) is dropped in place. The connection is
     /// aborted when actix-web next polls the response: it polls none while
     /// the connection's write buffer is full and has no write timeout, so
     /// until the client reads again or leaves, its socket and actix's write
@@ -394,9 +397,12 @@ pub trait GetFile: ViewOptions {
 
     /// Receives the report of each response once it is over: completed, cut
     /// off by the client, or aborted by a failing source (see
-    /// [`DownloadReport`]). Called exactly once per response, on the
-    /// downloadview reporter thread (never on an actix worker); a panic here
-    /// is logged and does not affect anything else.
+    /// [`DownloadReport`]). Called exactly once per response, where the
+    /// response ends: on the actix worker that served it, as actix-web's
+    /// `Logger` writes its line. So it must be quick, as a logger is: hand
+    /// slow work (a database write, a request to another service) on to a
+    /// channel, a runtime or a pool. A panic here is caught and logged and
+    /// affects nothing else.
     ///
     /// Default: [`DownloadReport::log`], one `download …` line per response
     /// through the `log` facade.

@@ -18,7 +18,7 @@ use std::{
 
 use bytes::Bytes;
 
-use super::{watch::Watch, Kind};
+use super::Kind;
 use crate::{
     file::{Source, Zip},
     zip::{Piece, PieceBytes, Step, Zipper},
@@ -106,11 +106,12 @@ impl ArchiveBody {
         self.done = true;
     }
 
-    pub(crate) fn poll_next(
-        &mut self,
-        cx: &mut Context<'_>,
-        watch: Option<&Watch>,
-    ) -> Poll<Option<io::Result<Bytes>>> {
+    /// The entry being produced, if any.
+    pub(crate) fn current(&self) -> Option<&Kind> {
+        self.current.as_ref()
+    }
+
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
         let mut skipped = 0;
         loop {
             if let Some(bytes) = self.out.pop_front() {
@@ -135,11 +136,7 @@ impl ArchiveBody {
                         let Some(source) = self.entries.pop_front() else {
                             return fail("the archive has more entries than sources");
                         };
-                        let kind = Kind::of(source);
-                        if let (Some(watch), Kind::Channel(receiver)) = (watch, &kind) {
-                            watch.follow(receiver.channel());
-                        }
-                        self.current = Some(kind);
+                        self.current = Some(Kind::of(source));
                         self.take_pieces(None);
                     }
                     Ok(Step::Directory) => self.take_pieces(None),
@@ -149,7 +146,7 @@ impl ArchiveBody {
                     }
                     Err(err) => return fail(err.to_string()),
                 },
-                Some(kind) => match kind.poll(cx, watch) {
+                Some(kind) => match kind.poll(cx) {
                     Poll::Ready(Some(Ok(chunk))) => {
                         if let Err(err) = self.zipper.feed(&chunk, &mut self.pieces) {
                             return fail(err.to_string());

@@ -8,7 +8,8 @@
 //!   then returns, and the source waits in the channel, holding no thread,
 //!   until the response has taken enough for the next step;
 //! - a **writer closure** runs on a writer thread (`body/push.rs`) and waits
-//!   in [`Channel::send_blocking`] while the window is full.
+//!   in [`Channel::send_blocking`] while the window is full; the writer pool
+//!   sees it as a [`Stall`], which it may abandon at its limit.
 //!
 //! The window starts small and grows with a fast client
 //! ([`window_for`](crate::chunk::window_for)).
@@ -22,14 +23,23 @@ use std::{
     collections::VecDeque,
     io,
     panic::{catch_unwind, AssertUnwindSafe},
-    sync::{atomic::Ordering, Arc, Condvar, Mutex, MutexGuard},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Condvar, Mutex, MutexGuard,
+    },
     task::{Context, Poll, Waker},
+    time::Instant,
 };
 
 use bytes::{Bytes, BytesMut};
 
-use crate::chunk::{
-    gone, window_for, Batch, Demand, Outlet, Pace, Pull, Pulled, MIN_CHUNK, MIN_WINDOW,
+use super::{
+    push::{self, Stall},
+    timer::Abandoned,
+};
+use crate::{
+    chunk::{gone, window_for, Batch, Demand, Outlet, Pace, Pull, Pulled, MIN_CHUNK, MIN_WINDOW},
+    file::WriteFn,
 };
 
 /// Shared by the response ([`Receiver`]) and its producer.
@@ -38,6 +48,8 @@ pub(crate) struct Channel {
     state: Mutex<State>,
     /// A writer waits here for room.
     space: Condvar,
+    /// The writer pool abandoned this writer at its limit.
+    evicted: AtomicBool,
 }
 
 struct State {
@@ -47,6 +59,8 @@ struct State {
     waker: Option<Waker>,
     /// A writer waits for room.
     producer_waiting: bool,
+    /// Since when the writer has waited for room without getting any.
+    waiting_since: Option<Instant>,
     /// A pull source between steps.
     parked: Option<Parked>,
     /// A pull step runs on the blocking pool.
@@ -71,10 +85,12 @@ impl Channel {
                 end: None,
                 waker: None,
                 producer_waiting: false,
+                waiting_since: None,
                 parked: None,
                 stepping: false,
             }),
             space: Condvar::new(),
+            evicted: AtomicBool::new(false),
         })
     }
 
@@ -110,11 +126,13 @@ impl Channel {
                 break;
             }
             state.producer_waiting = true;
+            state.waiting_since.get_or_insert_with(Instant::now);
             state = self
                 .space
                 .wait(state)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
+        state.waiting_since = None;
         self.push(state, chunk);
         Ok(())
     }
@@ -146,6 +164,17 @@ impl Channel {
         if let Some(parked) = parked {
             drop_off_worker(parked);
         }
+    }
+}
+
+impl Stall for Channel {
+    fn waiting_since(&self) -> Option<Instant> {
+        self.lock().waiting_since
+    }
+
+    fn abandon(&self) {
+        self.evicted.store(true, Ordering::Relaxed);
+        self.close();
     }
 }
 
@@ -188,12 +217,32 @@ impl Outlet for StepOutlet<'_> {
 }
 
 /// A writer's outlet: waits for room.
-pub(crate) struct WriterOutlet<'a>(pub(crate) &'a Channel);
+struct WriterOutlet<'a>(&'a Channel);
 
 impl Outlet for WriterOutlet<'_> {
     fn send(&mut self, chunk: Bytes) -> io::Result<()> {
         self.0.send_blocking(chunk)
     }
+}
+
+/// Runs a writer closure to its end on this (writer) thread and ends
+/// production with its result.
+fn run_writer(channel: &Channel, write: WriteFn) {
+    if channel.demand.is_closed() {
+        return; // the client left before the writer started
+    }
+    let mut pace = Pace::new();
+    // A writer's buffers come from its own thread's allocator arena, which
+    // stays in use for as long as the writer runs.
+    let mut spares = Vec::new();
+    let mut outlet = WriterOutlet(channel);
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut batch = Batch::new(&channel.demand, &mut outlet, &mut pace, &mut spares, false);
+        write(&mut batch)?;
+        batch.flush()
+    }))
+    .unwrap_or_else(|_| Err(io::Error::other("the body source panicked")));
+    channel.finish(result);
 }
 
 /// Runs steps of `parked` on this (blocking pool) thread until the window is
@@ -263,7 +312,7 @@ pub(crate) struct Receiver {
     /// Bytes taken so far: the window grows with them.
     taken: u64,
     /// A writer not yet started: it starts at the first poll.
-    writer: Option<super::push::WriteFn>,
+    writer: Option<WriteFn>,
 }
 
 impl Receiver {
@@ -283,7 +332,7 @@ impl Receiver {
     }
 
     /// The receiving end of a writer closure, started at the first poll.
-    pub(crate) fn writer(write: super::push::WriteFn) -> Self {
+    pub(crate) fn writer(write: WriteFn) -> Self {
         Receiver {
             channel: Channel::new(),
             taken: 0,
@@ -291,14 +340,24 @@ impl Receiver {
         }
     }
 
-    /// The channel, for `send_timeout` to close.
-    pub(crate) fn channel(&self) -> &Arc<Channel> {
-        &self.channel
+    /// Whether the writer pool abandoned this writer at its limit.
+    pub(crate) fn evicted(&self) -> bool {
+        self.channel.evicted.load(Ordering::Relaxed)
     }
 
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
         if let Some(write) = self.writer.take() {
-            super::push::spawn(Arc::clone(&self.channel), write);
+            let channel = Arc::clone(&self.channel);
+            push::spawn(
+                Arc::clone(&self.channel) as Arc<dyn Stall>,
+                Box::new(move |thread| match thread {
+                    Ok(()) => run_writer(&channel, write),
+                    Err(err) => channel.finish(Err(err)),
+                }),
+            );
+        }
+        if self.evicted() {
+            return Poll::Ready(Some(Err(Abandoned::WriterPoolFull.error())));
         }
         let channel = &*self.channel;
         let demand = &channel.demand;

@@ -11,25 +11,23 @@
 //! - async sources: on the worker (`async_read.rs`, `async_write.rs`);
 //! - archives: their entries one after the other, through the zip
 //!   assembler (`archive.rs`);
-//! - `send_timeout`: `watch.rs`, and `abandon.rs` for the async sources it
-//!   drops on their worker.
+//! - `send_timeout`: on the worker's own timer (`timer.rs`).
 
-mod abandon;
 mod archive;
 mod async_read;
 mod async_write;
 mod channel;
 mod push;
 mod range;
+mod timer;
 pub(crate) mod track;
-mod watch;
 
 use std::{
     collections::VecDeque,
     fmt, io,
     panic::{catch_unwind, AssertUnwindSafe},
     pin::Pin,
-    sync::Arc,
+    rc::Rc,
     task::{Context, Poll},
     time::Duration,
 };
@@ -43,9 +41,14 @@ use crate::{
     report::Outcome,
 };
 
+pub use self::push::{set_max_writer_threads, DEFAULT_MAX_WRITER_THREADS};
 use self::{
-    abandon::Held, archive::ArchiveBody, async_read::AsyncReadStream, async_write::AsyncWriter,
-    channel::Receiver, track::Tracker, watch::Watch,
+    archive::ArchiveBody,
+    async_read::AsyncReadStream,
+    async_write::AsyncWriter,
+    channel::Receiver,
+    timer::{Abandoned, Watch},
+    track::Tracker,
 };
 
 /// The body of every response a download view gives.
@@ -100,8 +103,9 @@ struct Body {
     tracker: Option<Tracker>,
     /// The view's `send_timeout`, until the body starts streaming.
     send_timeout: Option<Duration>,
-    /// The `send_timeout` watch of a streaming body; it holds the tracker.
-    watch: Option<Arc<Watch>>,
+    /// The `send_timeout` watch of a streaming body: it holds the source
+    /// (`kind` is then `Watched`) and the tracker.
+    watch: Option<Rc<Watch>>,
 }
 
 enum Kind {
@@ -119,9 +123,8 @@ enum Kind {
     AsyncWriter(AsyncWriter),
     /// A zip archive of other sources.
     Archive(Box<ArchiveBody>),
-    /// An async source (or an archive) under `send_timeout`, held where the
-    /// reaper can have it dropped on this worker.
-    Held(Held),
+    /// The source is in the body's `send_timeout` watch.
+    Watched,
     /// Any other actix body (error pages).
     Other(BoxBody),
 }
@@ -200,14 +203,10 @@ impl Kind {
         }
     }
 
-    /// The next chunk; `watch` follows the producer to stop on `send_timeout`.
-    fn poll(
-        &mut self,
-        cx: &mut Context<'_>,
-        watch: Option<&Watch>,
-    ) -> Poll<Option<io::Result<Bytes>>> {
+    /// The next chunk.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
         match self {
-            Kind::None | Kind::Head => Poll::Ready(None),
+            Kind::None | Kind::Head | Kind::Watched => Poll::Ready(None),
             Kind::Slices(slices) => Poll::Ready(slices.next().map(Ok)),
             Kind::Channel(receiver) => receiver.poll_next(cx),
             Kind::Stream(stream) => {
@@ -217,8 +216,7 @@ impl Kind {
                 }
             }
             Kind::AsyncWriter(writer) => writer.poll_next(cx),
-            Kind::Archive(archive) => archive.poll_next(cx, watch),
-            Kind::Held(held) => held.kind().poll(cx, watch),
+            Kind::Archive(archive) => archive.poll_next(cx),
             Kind::Other(body) => Pin::new(body)
                 .poll_next(cx)
                 .map(|item| item.map(|r| r.map_err(|e| io::Error::other(e.to_string())))),
@@ -227,6 +225,16 @@ impl Kind {
 }
 
 impl Kind {
+    /// Whether its writer closure was abandoned by the writer pool at its
+    /// limit (for an archive, the writer of the entry being produced).
+    fn evicted(&self) -> bool {
+        match self {
+            Kind::Channel(receiver) => receiver.evicted(),
+            Kind::Archive(archive) => archive.current().is_some_and(Kind::evicted),
+            _ => false,
+        }
+    }
+
     /// What it is, for `Debug`.
     fn name(&self) -> &'static str {
         match self {
@@ -237,7 +245,7 @@ impl Kind {
             Kind::Stream(_) => "stream",
             Kind::AsyncWriter(_) => "async writer",
             Kind::Archive(_) => "archive",
-            Kind::Held(held) => held.name(),
+            Kind::Watched => "watched",
             Kind::Other(_) => "other",
         }
     }
@@ -300,6 +308,15 @@ impl DownloadBody {
 }
 
 impl Body {
+    /// Drops the source now (its `Drop` runs, a producer's thread is
+    /// released), not when actix drops the body.
+    fn drop_source(&mut self) {
+        self.kind = Kind::None;
+        if let Some(watch) = &self.watch {
+            watch.drop_source();
+        }
+    }
+
     /// Reports the outcome, once.
     fn report(&mut self, outcome: Outcome, error: Option<String>) {
         if let Some(watch) = &self.watch {
@@ -328,7 +345,7 @@ impl Body {
 
     fn fail(&mut self, err: io::Error) -> Poll<Option<io::Result<Bytes>>> {
         self.finished = true;
-        self.kind = Kind::None;
+        self.drop_source();
         self.held = None;
         // The failure is logged once, by the download report (the default
         // `on_download` logs `outcome=source_failed error=…` at error level);
@@ -337,11 +354,17 @@ impl Body {
             "downloadview: aborting the response after {} bytes: {err}",
             self.sent
         );
-        self.report(Outcome::SourceFailed, Some(err.to_string()));
+        let outcome = if Abandoned::is(&err) {
+            Outcome::ClientGone // a writer abandoned at the pool's limit
+        } else {
+            Outcome::SourceFailed
+        };
+        self.report(outcome, Some(err.to_string()));
         Poll::Ready(Some(Err(err)))
     }
 
-    /// Starts the `send_timeout` watch of a body that is about to stream.
+    /// Starts the `send_timeout` watch of a body that is about to stream:
+    /// the source and the tracker move into it.
     fn watch(&mut self) {
         let Some(timeout) = self.send_timeout.take() else {
             return;
@@ -349,32 +372,15 @@ impl Body {
         if matches!(self.kind, Kind::None | Kind::Head | Kind::Other(_)) {
             return;
         }
-        let channel = match &self.kind {
-            Kind::Channel(receiver) => Some(Arc::clone(receiver.channel())),
-            _ => None,
-        };
-        // What runs on this worker cannot be dropped by the reaper's thread:
-        // it is held where the reaper can have this worker drop it.
-        let mut abandon = None;
-        if matches!(
-            self.kind,
-            Kind::Stream(_) | Kind::AsyncWriter(_) | Kind::Archive(_)
-        ) {
-            let kind = std::mem::replace(&mut self.kind, Kind::None);
-            self.kind = match abandon::hold(kind) {
-                Ok((held, how)) => {
-                    abandon = Some(how);
-                    Kind::Held(held)
-                }
-                Err(kind) => kind,
-            };
-        }
-        let tracker = self.tracker.take().map(Tracker::detach);
-        self.watch = Some(Watch::start(timeout, tracker, channel, abandon));
+        let kind = std::mem::replace(&mut self.kind, Kind::Watched);
+        self.watch = Some(Watch::start(timeout, kind, self.tracker.take()));
     }
 
     fn poll_source(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
-        self.kind.poll(cx, self.watch.as_deref())
+        match &self.watch {
+            Some(watch) => watch.kind().poll(cx),
+            None => self.kind.poll(cx),
+        }
     }
 
     fn size(&self) -> BodySize {
@@ -414,18 +420,13 @@ impl Body {
         if self.send_timeout.is_some() {
             self.watch();
         }
-        if let Some(watch) = &self.watch {
-            if watch.fired() {
-                // Reported by the watch already; drop the source here, on
-                // its own thread, and abort the connection.
-                self.finished = true;
-                self.kind = Kind::None;
-                self.held = None;
-                return Poll::Ready(Some(Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "send_timeout: the client took no body byte in time",
-                ))));
-            }
+        if let Some(why) = self.watch.as_ref().and_then(|watch| watch.abandoned()) {
+            // Reported, and its source dropped, when it was abandoned: abort
+            // the connection.
+            self.finished = true;
+            self.drop_source();
+            self.held = None;
+            return Poll::Ready(Some(Err(why.error())));
         }
         loop {
             return match self.poll_source(cx) {
@@ -452,9 +453,7 @@ impl Body {
                     }
                 }
                 Poll::Ready(None) => {
-                    // Drop the source now (its `Drop` runs, a producer's
-                    // thread is released), not when actix drops the body.
-                    self.kind = Kind::None;
+                    self.drop_source();
                     if let Some(chunk) = self.held.take() {
                         return self.hand_over(chunk);
                     }
@@ -528,7 +527,10 @@ impl fmt::Debug for DownloadBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let body = &*self.0;
         f.debug_struct("DownloadBody")
-            .field("kind", &body.kind.name())
+            .field(
+                "kind",
+                &body.watch.as_ref().map_or(body.kind.name(), |w| w.name()),
+            )
             .field("declared", &body.declared)
             .field("sent", &body.sent)
             .finish()

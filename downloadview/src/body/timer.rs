@@ -1,0 +1,428 @@
+//! `send_timeout` (SPEC §2, §9) on the worker's event loop: a download whose
+//! client has taken no body byte for that long is abandoned.
+//!
+//! actix-web stops polling a body while the connection's write buffer is
+//! full, so a body cannot notice by itself that its client stalled. A body
+//! with a timeout moves its source and its tracker into a [`Watch`] when it
+//! starts streaming, and registers the watch with its worker's ticker: one
+//! task per worker thread, on that thread's current-thread runtime (as
+//! actix-http times its own connections there), that looks at the worker's
+//! watches every [`TICK`] while there are any and ends when none is left.
+//! A watch whose body handed actix no byte for the timeout while the body had
+//! bytes to give fires (time spent waiting for a slow *source* does not
+//! count: nginx's `send_timeout` times the client only):
+//!
+//! 1. the source is dropped, here, on the thread that owns it: a blocking
+//!    producer's channel closes (a parked pull source is dropped on the
+//!    blocking pool, a running step or a waiting writer fails at its next
+//!    hand-over and its thread is released), an async source is dropped in
+//!    place;
+//! 2. the report is delivered, `ClientGone`, with the reason in its `error`;
+//! 3. when actix polls the body again (the client reads or leaves) it fails,
+//!    which aborts the connection. actix-web has no write timeout of its own,
+//!    so until then the connection (its socket and actix's write buffer,
+//!    about 32 KiB) stays open; see docs/deployment.md for `TCP_USER_TIMEOUT`.
+//!
+//! A writer closure abandoned by the writer pool at its limit (`push.rs`) is
+//! found by the same look and ends the same way, with its own reason.
+//!
+//! A body polled outside a current-thread runtime with a timer (not on an
+//! actix-web worker) has no ticker: its watch is checked when it is polled.
+
+use std::{
+    cell::{Cell, RefCell},
+    fmt, io,
+    panic::{catch_unwind, AssertUnwindSafe},
+    rc::{Rc, Weak},
+    time::{Duration, Instant},
+};
+
+use tokio::runtime::{Handle, RuntimeFlavor};
+
+use super::{track::Tracker, Kind};
+use crate::report::Outcome;
+
+/// How often a worker looks at its watches: a timeout fires within a quarter
+/// second of its deadline. The look costs a few loads per watched download
+/// (10,000 watched downloads: well under a millisecond per look).
+const TICK: Duration = Duration::from_millis(250);
+
+/// Why a watched download was abandoned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Abandoned {
+    /// Its client took no body byte for the `send_timeout`.
+    TimedOut(Duration),
+    /// Its writer closure was the longest stalled when the writer pool was
+    /// full and another download needed a thread.
+    WriterPoolFull,
+}
+
+impl fmt::Display for Abandoned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Abandoned::TimedOut(timeout) => write!(
+                f,
+                "send_timeout: the client took no body byte for {} s",
+                timeout.as_secs_f64()
+            ),
+            Abandoned::WriterPoolFull => f.write_str(
+                "writer pool full: the longest-stalled writer closure was abandoned for a new download",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Abandoned {}
+
+impl Abandoned {
+    /// The error that aborts the abandoned response.
+    pub(crate) fn error(self) -> io::Error {
+        io::Error::new(io::ErrorKind::TimedOut, self)
+    }
+
+    /// Whether `err` is the abort of an abandoned download (reported as
+    /// `ClientGone`, not as a failing source).
+    pub(crate) fn is(err: &io::Error) -> bool {
+        err.get_ref().is_some_and(|inner| inner.is::<Abandoned>())
+    }
+}
+
+/// One watched download, shared by its body and its worker's ticker.
+pub(crate) struct Watch {
+    timeout: Duration,
+    /// The source (`Kind::None` once it ended or was abandoned).
+    kind: RefCell<Kind>,
+    /// The report, sent by whoever ends the download first.
+    tracker: RefCell<Option<Tracker>>,
+    /// Body bytes handed to actix so far.
+    sent: Cell<u64>,
+    /// The body waits for its source (it answered `Pending`): the client is
+    /// not the one holding things up.
+    source_turn: Cell<bool>,
+    abandoned: Cell<Option<Abandoned>>,
+    /// What the last look saw of `sent`, and since when.
+    seen: Cell<u64>,
+    since: Cell<Instant>,
+    /// A ticker looks at it; else the body does, when polled.
+    ticked: Cell<bool>,
+}
+
+impl Watch {
+    /// Watches `kind` from now on; the timer is this thread's ticker when it
+    /// has one.
+    pub(crate) fn start(timeout: Duration, kind: Kind, tracker: Option<Tracker>) -> Rc<Watch> {
+        let watch = Rc::new(Watch {
+            timeout,
+            kind: RefCell::new(kind),
+            tracker: RefCell::new(tracker),
+            sent: Cell::new(0),
+            source_turn: Cell::new(false),
+            abandoned: Cell::new(None),
+            seen: Cell::new(0),
+            since: Cell::new(Instant::now()),
+            ticked: Cell::new(false),
+        });
+        watch.ticked.set(register(&watch));
+        watch
+    }
+
+    /// The source, to poll.
+    pub(crate) fn kind(&self) -> std::cell::RefMut<'_, Kind> {
+        self.kind.borrow_mut()
+    }
+
+    /// What the source is, for `Debug`.
+    pub(crate) fn name(&self) -> &'static str {
+        self.kind.try_borrow().map_or("watched", |kind| kind.name())
+    }
+
+    /// Drops the source now (it ended, or the body failed).
+    pub(crate) fn drop_source(&self) {
+        let source = self.kind.replace(Kind::None);
+        drop(source);
+    }
+
+    /// The body handed actix bytes, `sent` in all.
+    #[inline]
+    pub(crate) fn progress(&self, sent: u64) {
+        self.sent.set(sent);
+        self.source_turn.set(false);
+    }
+
+    /// The body waits for its source.
+    #[inline]
+    pub(crate) fn source_turn(&self) {
+        self.source_turn.set(true);
+    }
+
+    /// Why the download was abandoned, once it was. A watch without a ticker
+    /// is looked at here.
+    #[inline]
+    pub(crate) fn abandoned(&self) -> Option<Abandoned> {
+        if !self.ticked.get() {
+            if let Some(why) = self.due(Instant::now()) {
+                self.abandon(why);
+            }
+        }
+        self.abandoned.get()
+    }
+
+    /// Notes the time of the first body byte.
+    pub(crate) fn first_byte(&self) {
+        if let Some(tracker) = self.tracker.borrow_mut().as_mut() {
+            tracker.facts.first_byte();
+        }
+    }
+
+    /// Reports the download, unless it was reported already.
+    pub(crate) fn end(&self, outcome: Outcome, bytes: u64, error: Option<String>) {
+        let tracker = self.tracker.borrow_mut().take();
+        if let Some(tracker) = tracker {
+            tracker.end(outcome, bytes, error);
+        }
+    }
+
+    /// Whether the download is to be abandoned at `now`, and why.
+    fn due(&self, now: Instant) -> Option<Abandoned> {
+        if self.abandoned.get().is_some() {
+            return None;
+        }
+        if self.kind.try_borrow().is_ok_and(|kind| kind.evicted()) {
+            return Some(Abandoned::WriterPoolFull);
+        }
+        let sent = self.sent.get();
+        if sent != self.seen.get() || self.source_turn.get() {
+            self.seen.set(sent);
+            self.since.set(now);
+            return None;
+        }
+        (now.duration_since(self.since.get()) >= self.timeout)
+            .then_some(Abandoned::TimedOut(self.timeout))
+    }
+
+    /// Drops the source and reports the download, once.
+    fn abandon(&self, why: Abandoned) {
+        if self.abandoned.get().is_some() {
+            return;
+        }
+        self.abandoned.set(Some(why));
+        // Taken out first: the source's `Drop` runs with no borrow held.
+        let source = match self.kind.try_borrow_mut() {
+            Ok(mut kind) => std::mem::replace(&mut *kind, Kind::None),
+            // Only while the body polls it (a watch without a ticker, looked
+            // at from the body's poll): the body drops it when it sees why.
+            Err(_) => Kind::None,
+        };
+        drop(source);
+        self.end(Outcome::ClientGone, self.sent.get(), Some(why.to_string()));
+    }
+}
+
+/// The watches of this thread, and whether its ticker runs.
+struct Ticker {
+    watched: Vec<Weak<Watch>>,
+    running: bool,
+    /// The runtime has no timer: no ticker on this thread.
+    unavailable: bool,
+}
+
+thread_local! {
+    static TICKER: RefCell<Ticker> = const {
+        RefCell::new(Ticker {
+            watched: Vec::new(),
+            running: false,
+            unavailable: false,
+        })
+    };
+}
+
+/// Hands `watch` to this thread's ticker, started if it is not running;
+/// `false` when this thread runs no current-thread runtime with a timer.
+fn register(watch: &Rc<Watch>) -> bool {
+    let runtime = match Handle::try_current() {
+        Ok(runtime) if runtime.runtime_flavor() == RuntimeFlavor::CurrentThread => runtime,
+        _ => return false,
+    };
+    TICKER
+        .try_with(|ticker| {
+            let mut ticker = ticker.borrow_mut();
+            if ticker.unavailable {
+                return false;
+            }
+            ticker.watched.push(Rc::downgrade(watch));
+            if !ticker.running {
+                ticker.running = true;
+                // On a current-thread runtime every task runs on the thread
+                // that drives it: the ticker runs here, with these watches.
+                drop(runtime.spawn(tick()));
+            }
+            true
+        })
+        .unwrap_or(false)
+}
+
+/// The ticker: looks every [`TICK`] until no watch is left.
+async fn tick() {
+    loop {
+        // A runtime built without its time driver cannot sleep (tokio
+        // panics): then this thread's watches are checked when polled.
+        let Ok(sleep) = catch_unwind(|| tokio::time::sleep(TICK)) else {
+            give_up();
+            return;
+        };
+        sleep.await;
+        if !look(Instant::now()) {
+            return;
+        }
+    }
+}
+
+/// Marks the ticker unavailable and hands its watches back to their bodies.
+fn give_up() {
+    let watched = TICKER.with(|ticker| {
+        let mut ticker = ticker.borrow_mut();
+        ticker.unavailable = true;
+        ticker.running = false;
+        std::mem::take(&mut ticker.watched)
+    });
+    for watch in watched.iter().filter_map(Weak::upgrade) {
+        watch.ticked.set(false);
+    }
+}
+
+/// Looks at every watch of this thread and abandons those that are due;
+/// `false` when none is left (the ticker then ends).
+fn look(now: Instant) -> bool {
+    let mut due = Vec::new();
+    let more = TICKER.with(|ticker| {
+        let mut ticker = ticker.borrow_mut();
+        ticker.watched.retain(|watch| {
+            let Some(watch) = watch.upgrade() else {
+                return false; // the download ended
+            };
+            if watch.abandoned.get().is_some() {
+                return false;
+            }
+            match watch.due(now) {
+                Some(why) => {
+                    due.push((watch, why));
+                    false
+                }
+                None => true,
+            }
+        });
+        ticker.running = !ticker.watched.is_empty();
+        ticker.running
+    });
+    // Outside the borrow: dropping a source runs the user's `Drop`, and a
+    // hook may start another download on this thread.
+    for (watch, why) in due {
+        let abandon = AssertUnwindSafe(|| watch.abandon(why));
+        if catch_unwind(abandon).is_err() {
+            log::error!("downloadview: a source's Drop panicked when its download was abandoned");
+        }
+    }
+    more
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Flag(Rc<Cell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+
+    /// A stream that never yields and flags its drop.
+    fn pending_stream(dropped: &Rc<Cell<bool>>) -> Kind {
+        let flag = Flag(Rc::clone(dropped));
+        let stream = futures_util::stream::poll_fn(move |_| {
+            let _ = &flag;
+            std::task::Poll::<Option<Result<bytes::Bytes, crate::chunk::BoxError>>>::Pending
+        });
+        Kind::Stream(Box::pin(stream))
+    }
+
+    fn current_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+    }
+
+    /// Waits (on the runtime, so that the ticker runs) until `done`, at most 5 s.
+    async fn until(done: impl Fn() -> bool) -> bool {
+        for _ in 0..100 {
+            if done() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        done()
+    }
+
+    #[test]
+    fn the_ticker_drops_a_stalled_source_on_its_own_thread() {
+        current_thread().block_on(async {
+            let dropped = Rc::new(Cell::new(false));
+            let timeout = Duration::from_millis(600);
+            let watch = Watch::start(timeout, pending_stream(&dropped), None);
+            assert!(watch.ticked.get(), "a current-thread runtime ticks");
+            watch.progress(100); // the client took bytes, then nothing
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            assert!(!dropped.get(), "not before the timeout");
+            assert!(until(|| dropped.get()).await, "dropped by the ticker");
+            assert_eq!(watch.abandoned(), Some(Abandoned::TimedOut(timeout)));
+            assert!(matches!(*watch.kind(), Kind::None));
+            // No watch left: the ticker ends.
+            assert!(until(|| !TICKER.with(|t| t.borrow().running)).await);
+        });
+    }
+
+    #[test]
+    fn progress_and_a_slow_source_keep_a_download_alive() {
+        current_thread().block_on(async {
+            let dropped = Rc::new(Cell::new(false));
+            let watch = Watch::start(Duration::from_millis(600), pending_stream(&dropped), None);
+            // Progress every 200 ms for 1.6 s, then a source that takes as long.
+            for i in 1..=8u64 {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                watch.progress(i * 1000);
+            }
+            for _ in 0..8 {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                watch.source_turn();
+            }
+            assert!(!dropped.get());
+            assert_eq!(watch.abandoned(), None);
+            drop(watch);
+            assert!(dropped.get(), "the source goes with the body");
+        });
+    }
+
+    #[test]
+    fn without_a_ticker_the_watch_is_checked_when_polled() {
+        // No runtime at all: the body's own polls look at the watch.
+        let dropped = Rc::new(Cell::new(false));
+        let watch = Watch::start(Duration::from_millis(50), pending_stream(&dropped), None);
+        assert!(!watch.ticked.get());
+        assert_eq!(watch.abandoned(), None);
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(watch.abandoned().is_some());
+        assert!(dropped.get());
+    }
+
+    #[test]
+    fn an_abandoned_download_is_told_apart_from_a_failing_source() {
+        let err = Abandoned::WriterPoolFull.error();
+        assert!(Abandoned::is(&err));
+        assert!(err.to_string().contains("writer pool full"));
+        assert!(!Abandoned::is(&io::Error::new(
+            io::ErrorKind::TimedOut,
+            "db"
+        )));
+    }
+}
