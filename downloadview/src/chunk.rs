@@ -357,6 +357,29 @@ impl<'a> Batch<'a> {
         self.send(chunk)
     }
 
+    /// Hands over what is buffered, then pieces of `chunk` (of at most the
+    /// chunk size, without copying) until the batch pauses; returns the
+    /// pieces left, if it paused before the end.
+    pub(crate) fn push_until_paused(&mut self, mut chunk: Bytes) -> io::Result<Option<Bytes>> {
+        if self.demand.is_closed() {
+            return Err(gone());
+        }
+        self.flush()?;
+        let piece = self
+            .demand
+            .chunk
+            .load(Ordering::Relaxed)
+            .clamp(MIN_CHUNK, CHUNK);
+        while chunk.len() > piece {
+            self.send(chunk.split_to(piece))?;
+            if self.paused {
+                return Ok(Some(chunk));
+            }
+        }
+        self.send(chunk)?;
+        Ok(None)
+    }
+
     /// Reads `reader` into the buffer until the batch pauses or the reader
     /// ends; at most `limit` bytes when given (then ending early is an
     /// error). Returns what ended the run and the bytes read.
@@ -525,6 +548,62 @@ where
                 Some(data) => batch.push_small(data)?,
                 None => batch.push(item.into())?,
             }
+        }
+        Ok(Pulled::More)
+    }
+}
+
+/// An offset-aware generator pulled a step at a time.
+///
+/// Its items are handed over as any iterator's, but a large item is not
+/// kept waiting for the client: when the window fills in the middle of an
+/// item, the step hands over what fits and drops the rest with the
+/// iterator, and the next step starts the generator again at the first byte
+/// not handed over. So a stalled client costs one window whatever the item
+/// size (a generator of fresh 64 KiB items held the rest of its item: 132
+/// KiB per stalled client in all, against 90 KiB with 16 KiB items). Items
+/// that fit (every item of a fast client, whose window is 1 MiB, when items
+/// are at most 64 KiB) never cause a restart.
+pub(crate) struct Regenerated<F, I> {
+    generate: F,
+    /// The offset of the next byte to hand over.
+    offset: u64,
+    items: Option<I>,
+}
+
+impl<F, I> Regenerated<F, I> {
+    pub(crate) fn new(generate: F) -> Self {
+        Regenerated {
+            generate,
+            offset: 0,
+            items: None,
+        }
+    }
+}
+
+impl<F, I> Pull for Regenerated<F, I>
+where
+    F: Fn(u64) -> I + Send,
+    I: Iterator<Item = Result<Bytes, BoxError>> + Send,
+{
+    fn pull(&mut self, batch: &mut Batch<'_>) -> io::Result<Pulled> {
+        let generate = &self.generate;
+        let offset = self.offset;
+        let items = self.items.get_or_insert_with(|| generate(offset));
+        while !batch.paused() {
+            let Some(item) = items.next() else {
+                return Ok(Pulled::End);
+            };
+            let item = item.map_err(io::Error::other)?;
+            let len = item.len() as u64;
+            if item.len() < MIN_CHUNK {
+                batch.push_small(&item)?;
+            } else if let Some(rest) = batch.push_until_paused(item)? {
+                self.offset += len - rest.len() as u64;
+                self.items = None; // restarted at `offset` by the next step
+                return Ok(Pulled::More);
+            }
+            self.offset += len;
         }
         Ok(Pulled::More)
     }

@@ -515,6 +515,71 @@ mod tests {
         rx.recv_timeout(Duration::from_secs(1)).expect("dropped");
     }
 
+    /// A 256 KiB item of the pattern `offset % 251` from `offset`, counted in
+    /// `live` until its last piece is freed.
+    fn counted_item(offset: u64, live: &Arc<std::sync::atomic::AtomicUsize>) -> Bytes {
+        struct Owner(Vec<u8>, Arc<std::sync::atomic::AtomicUsize>);
+        impl AsRef<[u8]> for Owner {
+            fn as_ref(&self) -> &[u8] {
+                &self.0
+            }
+        }
+        impl Drop for Owner {
+            fn drop(&mut self) {
+                self.1.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        live.fetch_add(1, Ordering::Relaxed);
+        let data = (offset..offset + 256 * 1024)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        Bytes::from_owner(Owner(data, Arc::clone(live)))
+    }
+
+    #[tokio::test]
+    async fn a_stalled_generator_of_large_items_holds_a_window_not_its_item() {
+        let live = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let starts = Arc::new(Mutex::new(Vec::new()));
+        let size: u64 = 8 << 20;
+        let generate = {
+            let (live, starts) = (Arc::clone(&live), Arc::clone(&starts));
+            move |offset: u64| {
+                starts.lock().unwrap().push(offset);
+                let live = Arc::clone(&live);
+                // Items of 256 KiB from `offset` (the last one shorter).
+                Box::new((offset..size).step_by(256 * 1024).map(move |at| {
+                    let item = counted_item(at, &live);
+                    Ok(item.slice(..(size - at).min(256 * 1024) as usize))
+                })) as crate::file::ChunkIter
+            }
+        };
+        let mut rx_body = Receiver::pull(Box::new(crate::chunk::Regenerated::new(generate)));
+        let mut got = Vec::new();
+        while got.len() < 100 * 1024 {
+            let chunk = poll_fn(|cx| rx_body.poll_next(cx)).await.unwrap().unwrap();
+            got.extend_from_slice(&chunk);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        {
+            let state = rx_body.channel.lock();
+            assert!(!state.stepping && state.parked.is_some());
+            let queued = rx_body.channel.demand.queued.load(Ordering::Relaxed);
+            assert!(queued <= MIN_WINDOW + MIN_CHUNK, "{queued} bytes queued");
+            // The queued pieces keep their item's allocation; nothing else does.
+            let items = live.load(Ordering::Relaxed);
+            assert!(items <= 1, "{items} items alive while the client stalls");
+        }
+        // Read on: every byte in order, the generator restarted where it stopped.
+        while let Some(chunk) = poll_fn(|cx| rx_body.poll_next(cx)).await {
+            got.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(got.len() as u64, size);
+        assert!(got.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
+        let starts = starts.lock().unwrap();
+        assert!(starts.len() > 1, "never restarted: {starts:?}");
+        assert!(starts.windows(2).all(|w| w[0] < w[1]), "{starts:?}");
+    }
+
     #[tokio::test]
     async fn a_fast_response_widens_the_window_to_the_largest() {
         let (tx, _rx) = mpsc::channel();

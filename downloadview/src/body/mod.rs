@@ -36,7 +36,7 @@ use actix_web::body::{BodySize, BoxBody, MessageBody};
 use bytes::Bytes;
 
 use crate::{
-    chunk::{window_for, BoxError, Items, Reader, CHUNK},
+    chunk::{window_for, BoxError, Reader, Regenerated, CHUNK},
     file::Source,
     report::Outcome,
 };
@@ -189,7 +189,9 @@ impl Kind {
             Source::Seek(reader) => Kind::Channel(Receiver::pull(Box::new(Reader(reader)))),
             Source::Iter(pull) => Kind::Channel(Receiver::pull(pull)),
             Source::Generator(generate) => {
-                Kind::Channel(Receiver::pull(Box::new(Items(generate(0)))))
+                Kind::Channel(Receiver::pull(Box::new(Regenerated::new(move |offset| {
+                    generate(offset)
+                }))))
             }
             Source::Writer(write) => Kind::Channel(Receiver::writer(write)),
             Source::Stream(stream) => Kind::Stream(stream),
