@@ -20,11 +20,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::{web, HttpRequest, HttpResponse};
-use downloadview::{
-    AsyncSink, DownloadError, DownloadReport, GetFile, Outcome, VirtualDownloadView, VirtualFile,
+use actix_web::{web, HttpRequest};
+use downloadview::{AsyncSink, DownloadError, GetFile, Outcome, VirtualDownloadView, VirtualFile};
+use suite::{
+    eventually,
+    kinds::endless_async_writer,
+    timed::{block, reports_for, timed_server, timed_server_connecting, Make, POOL},
+    Live,
 };
-use suite::{eventually, Live};
 
 /// The tests of this file count the process's threads: one at a time.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
@@ -42,8 +45,6 @@ fn threads_named(prefix: &str) -> usize {
         .count()
 }
 
-/// The blocking pool of each test server.
-const POOL: usize = 4;
 /// Stalled clients per source kind: several pools' worth.
 const STALLED: usize = 24;
 
@@ -137,12 +138,6 @@ impl GetFile for Kind {
             .unwrap_or(4096);
         Ok(source(&kind, size))
     }
-}
-
-/// What the application's own blocking work looks like.
-async fn block() -> HttpResponse {
-    let answer = web::block(|| 6 * 7).await.expect("web::block ran");
-    HttpResponse::Ok().body(answer.to_string())
 }
 
 fn server() -> suite::TestServer {
@@ -269,64 +264,7 @@ fn every_kind_resumes_after_a_stall_and_delivers_every_byte() {
 }
 
 // ---------------------------------------------------------------------------
-// send_timeout
-
-fn reports() -> &'static Mutex<Vec<DownloadReport>> {
-    static REPORTS: Mutex<Vec<DownloadReport>> = Mutex::new(Vec::new());
-    &REPORTS
-}
-
-fn reports_for(path: &str) -> Vec<DownloadReport> {
-    reports()
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|r| r.path() == path)
-        .cloned()
-        .collect()
-}
-
-type Make = Arc<dyn Fn() -> VirtualFile + Send + Sync>;
-
-/// A view with a 1-second `send_timeout` whose reports are kept.
-#[derive(VirtualDownloadView)]
-#[download(basename = "timed.bin", send_timeout = 1)]
-struct Timed {
-    make: Make,
-}
-
-impl GetFile for Timed {
-    fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
-        Ok((self.make)())
-    }
-
-    fn on_download(&self, report: &DownloadReport) {
-        reports().lock().unwrap().push(report.clone());
-    }
-}
-
-fn timed_server(routes: Vec<(&'static str, Make)>) -> suite::TestServer {
-    timed_server_connecting(|_, _| {}, routes)
-}
-
-/// As [`timed_server`], with `on_connect` run on each new connection.
-fn timed_server_connecting(
-    on_connect: fn(&dyn std::any::Any, &mut actix_web::dev::Extensions),
-    routes: Vec<(&'static str, Make)>,
-) -> suite::TestServer {
-    suite::serve_connecting(1, Some(POOL), on_connect, move |cfg| {
-        cfg.route("/block", web::get().to(block));
-        for (path, make) in routes.clone() {
-            cfg.route(
-                path,
-                web::route().to(move || {
-                    let make = Arc::clone(&make);
-                    async move { Timed { make } }
-                }),
-            );
-        }
-    })
-}
+// send_timeout (the timed view, its server and its reports: suite::timed)
 
 /// An async stream of fresh chunks that never ends, counted in `live`
 /// while it exists.
@@ -336,21 +274,6 @@ fn endless_stream(live: &Arc<AtomicUsize>) -> VirtualFile {
         let _ = &guard;
         Ok::<_, io::Error>(bytes::Bytes::from(fresh_chunk(3)))
     }))
-}
-
-/// An async writer that never ends, counted in `live` while its future
-/// exists.
-fn endless_async_writer(live: &Arc<AtomicUsize>) -> VirtualFile {
-    let guard = Live::new(live);
-    VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
-        use tokio::io::AsyncWriteExt as _;
-        let _guard = guard;
-        loop {
-            sink.write_all(&[b'a'; 4096]).await?;
-        }
-        #[allow(unreachable_code)]
-        Ok::<_, io::Error>(())
-    })
 }
 
 /// Asserts the one report of `path`: the client timed out.

@@ -3,7 +3,8 @@
 //! client that reports exactly what went over the wire ([`client`]), the demo
 //! binary as a child process ([`demo`]), captured log records ([`logs`]), what
 //! tests watch besides the wire ([`watch`]), the source kinds tests serve
-//! ([`kinds`]) and a strict `multipart/byteranges` parser ([`multipart`]).
+//! ([`kinds`]), a strict `multipart/byteranges` parser ([`multipart`]) and
+//! downloads with a `send_timeout` whose reports are kept ([`timed`]).
 //!
 //! What tests name directly is re-exported here: `suite::serve`,
 //! `suite::request`, `suite::eventually` and so on.
@@ -15,6 +16,7 @@ pub mod kinds;
 pub mod logs;
 pub mod multipart;
 pub mod server;
+pub mod timed;
 pub mod watch;
 
 pub use client::{
