@@ -2,7 +2,8 @@
 //! reading holds no thread of a pull source, a stalled writer never starves
 //! the blocking pool that `web::block` shares, `send_timeout` abandons a
 //! stalled download (its producer dropped exactly once, reported once), and
-//! async writers wait for their client.
+//! stalled async writers hold no thread. What an async writer does for its
+//! own client (back-pressure, leaving, errors) is in test_streaming.rs.
 //!
 //! Each server here has a blocking pool of 4 threads per worker, and each
 //! test stalls several times that many clients: with a thread held per
@@ -20,11 +21,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::{web, HttpRequest, HttpResponse};
-use downloadview::{
-    AsyncSink, DownloadError, DownloadReport, GetFile, Outcome, VirtualDownloadView, VirtualFile,
+use actix_web::{web, HttpRequest};
+use downloadview::{AsyncSink, DownloadError, GetFile, Outcome, VirtualDownloadView, VirtualFile};
+use suite::{
+    eventually,
+    kinds::endless_async_writer,
+    timed::{block, reports_for, timed_server, timed_server_connecting, Make, POOL},
+    Live,
 };
-use suite::{eventually, Live};
 
 /// The tests of this file count the process's threads: one at a time.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
@@ -42,8 +46,6 @@ fn threads_named(prefix: &str) -> usize {
         .count()
 }
 
-/// The blocking pool of each test server.
-const POOL: usize = 4;
 /// Stalled clients per source kind: several pools' worth.
 const STALLED: usize = 24;
 
@@ -137,12 +139,6 @@ impl GetFile for Kind {
             .unwrap_or(4096);
         Ok(source(&kind, size))
     }
-}
-
-/// What the application's own blocking work looks like.
-async fn block() -> HttpResponse {
-    let answer = web::block(|| 6 * 7).await.expect("web::block ran");
-    HttpResponse::Ok().body(answer.to_string())
 }
 
 fn server() -> suite::TestServer {
@@ -269,64 +265,7 @@ fn every_kind_resumes_after_a_stall_and_delivers_every_byte() {
 }
 
 // ---------------------------------------------------------------------------
-// send_timeout
-
-fn reports() -> &'static Mutex<Vec<DownloadReport>> {
-    static REPORTS: Mutex<Vec<DownloadReport>> = Mutex::new(Vec::new());
-    &REPORTS
-}
-
-fn reports_for(path: &str) -> Vec<DownloadReport> {
-    reports()
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|r| r.path() == path)
-        .cloned()
-        .collect()
-}
-
-type Make = Arc<dyn Fn() -> VirtualFile + Send + Sync>;
-
-/// A view with a 1-second `send_timeout` whose reports are kept.
-#[derive(VirtualDownloadView)]
-#[download(basename = "timed.bin", send_timeout = 1)]
-struct Timed {
-    make: Make,
-}
-
-impl GetFile for Timed {
-    fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
-        Ok((self.make)())
-    }
-
-    fn on_download(&self, report: &DownloadReport) {
-        reports().lock().unwrap().push(report.clone());
-    }
-}
-
-fn timed_server(routes: Vec<(&'static str, Make)>) -> suite::TestServer {
-    timed_server_connecting(|_, _| {}, routes)
-}
-
-/// As [`timed_server`], with `on_connect` run on each new connection.
-fn timed_server_connecting(
-    on_connect: fn(&dyn std::any::Any, &mut actix_web::dev::Extensions),
-    routes: Vec<(&'static str, Make)>,
-) -> suite::TestServer {
-    suite::serve_connecting(1, Some(POOL), on_connect, move |cfg| {
-        cfg.route("/block", web::get().to(block));
-        for (path, make) in routes.clone() {
-            cfg.route(
-                path,
-                web::route().to(move || {
-                    let make = Arc::clone(&make);
-                    async move { Timed { make } }
-                }),
-            );
-        }
-    })
-}
+// send_timeout (the timed view, its server and its reports: suite::timed)
 
 /// An async stream of fresh chunks that never ends, counted in `live`
 /// while it exists.
@@ -336,21 +275,6 @@ fn endless_stream(live: &Arc<AtomicUsize>) -> VirtualFile {
         let _ = &guard;
         Ok::<_, io::Error>(bytes::Bytes::from(fresh_chunk(3)))
     }))
-}
-
-/// An async writer that never ends, counted in `live` while its future
-/// exists.
-fn endless_async_writer(live: &Arc<AtomicUsize>) -> VirtualFile {
-    let guard = Live::new(live);
-    VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
-        use tokio::io::AsyncWriteExt as _;
-        let _guard = guard;
-        loop {
-            sink.write_all(&[b'a'; 4096]).await?;
-        }
-        #[allow(unreachable_code)]
-        Ok::<_, io::Error>(())
-    })
 }
 
 /// Asserts the one report of `path`: the client timed out.
@@ -621,164 +545,4 @@ fn a_slow_source_is_not_timed_out() {
             .iter()
             .any(|r| r.outcome == Outcome::Completed)
     }));
-}
-
-// ---------------------------------------------------------------------------
-// Async writers
-
-#[test]
-fn an_async_writer_waits_for_its_client() {
-    let _serial = serial();
-    // Back-pressure: the writer writes as fast as it may; while the client
-    // reads nothing, the bytes written stop growing at the connection's
-    // buffers plus one window.
-    let written = Arc::new(AtomicU64::new(0));
-    let w = Arc::clone(&written);
-    let endless: Make = Arc::new(move || {
-        let written = Arc::clone(&w);
-        VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
-            use tokio::io::AsyncWriteExt as _;
-            loop {
-                sink.write_all(&[b'a'; 1000]).await?;
-                written.fetch_add(1000, Ordering::SeqCst);
-            }
-            #[allow(unreachable_code)]
-            Ok::<_, io::Error>(())
-        })
-    });
-    let server = timed_server(vec![("/async/endless", endless)]);
-    let mut client = suite::stall(server.addr, "/async/endless");
-    thread::sleep(Duration::from_millis(500));
-    let first = written.load(Ordering::SeqCst);
-    thread::sleep(Duration::from_millis(300));
-    let second = written.load(Ordering::SeqCst);
-    assert_eq!(
-        first, second,
-        "the writer went on while the client read nothing"
-    );
-    assert!(
-        second < 16 << 20,
-        "{second} bytes written for a client that read nothing"
-    );
-    // It resumes when the client reads.
-    let mut buf = vec![0u8; 1 << 20];
-    let mut read = 0;
-    while read < 4 * second as usize {
-        read += client.read(&mut buf).unwrap();
-    }
-    assert!(written.load(Ordering::SeqCst) > second);
-}
-
-#[test]
-fn an_async_writer_is_dropped_when_its_client_leaves() {
-    let _serial = serial();
-    let live = Arc::new(AtomicUsize::new(0));
-    let l = Arc::clone(&live);
-    let endless: Make = Arc::new(move || endless_async_writer(&l));
-    let server = timed_server(vec![("/async/leave", endless)]);
-    let mut client = suite::stall(server.addr, "/async/leave");
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut read = 0;
-    while read < 1 << 20 {
-        read += client.read(&mut buf).unwrap();
-    }
-    assert_eq!(live.load(Ordering::SeqCst), 1);
-    drop(client);
-    assert!(
-        eventually(Duration::from_secs(1), || live.load(Ordering::SeqCst) == 0),
-        "the future outlived its client"
-    );
-    assert!(eventually(Duration::from_secs(2), || {
-        reports_for("/async/leave")
-            .iter()
-            .any(|r| r.outcome == Outcome::ClientGone)
-    }));
-}
-
-#[test]
-fn an_async_writer_error_aborts_the_transfer() {
-    let _serial = serial();
-    let failing: Make = Arc::new(|| {
-        VirtualFile::from_async_writer(|mut sink: AsyncSink| async move {
-            use tokio::io::AsyncWriteExt as _;
-            sink.write_all(&[b'a'; 100_000]).await?;
-            Err::<(), _>(io::Error::other("the archive broke"))
-        })
-    });
-    let server = timed_server(vec![("/async/fail", failing)]);
-    let res = server.get("/async/fail");
-    assert!(!res.complete, "an async writer error ended cleanly");
-    assert!(eventually(Duration::from_secs(2), || {
-        reports_for("/async/fail").iter().any(|r| {
-            r.outcome == Outcome::SourceFailed && r.error.as_deref() == Some("the archive broke")
-        })
-    }));
-}
-
-#[test]
-fn a_sink_moved_into_another_task_fails_once_the_client_is_gone() {
-    let _serial = serial();
-    // The closure hands the sink to a task of its own and returns a future
-    // that waits for it; when the client leaves, the task's next write fails.
-    let errors = Arc::new(Mutex::new(Vec::new()));
-    let e = Arc::clone(&errors);
-    let spawned: Make = Arc::new(move || {
-        let errors = Arc::clone(&e);
-        VirtualFile::from_async_writer(move |mut sink: AsyncSink| {
-            let task = actix_web::rt::spawn(async move {
-                use tokio::io::AsyncWriteExt as _;
-                loop {
-                    if let Err(err) = sink.write_all(&[b'x'; 4096]).await {
-                        errors.lock().unwrap().push(err.kind());
-                        return;
-                    }
-                }
-            });
-            async move {
-                let _ = task.await;
-                Ok::<_, io::Error>(())
-            }
-        })
-    });
-    let server = timed_server(vec![("/async/spawned", spawned)]);
-    let mut client = suite::stall(server.addr, "/async/spawned");
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut read = 0;
-    while read < 1 << 20 {
-        read += client.read(&mut buf).unwrap();
-    }
-    drop(client);
-    assert!(
-        eventually(Duration::from_secs(2), || !errors
-            .lock()
-            .unwrap()
-            .is_empty()),
-        "the spawned writer never saw the client go"
-    );
-    assert_eq!(*errors.lock().unwrap(), [io::ErrorKind::BrokenPipe]);
-}
-
-#[test]
-fn head_and_not_modified_never_start_an_async_writer() {
-    let _serial = serial();
-    let started = Arc::new(AtomicUsize::new(0));
-    let s = Arc::clone(&started);
-    let counted: Make = Arc::new(move || {
-        let started = Arc::clone(&s);
-        VirtualFile::from_async_writer(move |mut sink: AsyncSink| {
-            started.fetch_add(1, Ordering::SeqCst);
-            async move {
-                use tokio::io::AsyncWriteExt as _;
-                sink.write_all(b"hello\n").await
-            }
-        })
-        .with_etag(actix_web::http::header::EntityTag::new_strong("v1".into()))
-    });
-    let server = timed_server(vec![("/async/counted", counted)]);
-    assert_eq!(server.head("/async/counted").status, 200);
-    let res = server.request("GET", "/async/counted", &[("If-None-Match", "\"v1\"")]);
-    assert_eq!(res.status, 304);
-    assert_eq!(started.load(Ordering::SeqCst), 0);
-    assert_eq!(server.get("/async/counted").body, b"hello\n");
-    assert_eq!(started.load(Ordering::SeqCst), 1);
 }

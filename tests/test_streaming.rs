@@ -1,13 +1,15 @@
 //! The streaming engine over a real socket (SPEC §6, §9): every source kind
 //! streams, fails visibly (an incomplete transfer, logged once), stops and is
 //! dropped when the client goes away, and blocking sources never hold up an
-//! actix worker.
+//! actix worker; an async writer waits for its client, stops when it leaves,
+//! aborts on its own error, and is never started for HEAD or 304.
 
 use std::{
     io::{self, Read, Write},
     net::{Shutdown, SocketAddr},
     pin::Pin,
     sync::{
+        atomic::{AtomicU64, AtomicUsize, Ordering},
         mpsc::{self, Receiver, Sender},
         Arc, Mutex,
     },
@@ -18,8 +20,12 @@ use std::{
 
 use actix_web::{web, HttpRequest};
 use bytes::Bytes;
-use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
-use suite::kinds::{pattern, EndlessAsyncReader, EndlessReader, FailingReader};
+use downloadview::{AsyncSink, DownloadError, GetFile, Outcome, VirtualDownloadView, VirtualFile};
+use suite::{
+    eventually,
+    kinds::{endless_async_writer, pattern, EndlessAsyncReader, EndlessReader, FailingReader},
+    timed::{reports_for, timed_server, Make},
+};
 use tokio::io::{AsyncRead, ReadBuf};
 
 // ---------------------------------------------------------------------------
@@ -755,4 +761,161 @@ fn items_before_a_pause_are_sent_before_the_pause_ends() {
             "{path}: the items before the pause took {took:?} to arrive"
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// Async writers: back-pressure, a client that leaves, an error, and answers
+// that never start the writer. Served by suite::timed, whose reports say how
+// each download ended.
+
+#[test]
+fn an_async_writer_waits_for_its_client() {
+    // Back-pressure: the writer writes as fast as it may; while the client
+    // reads nothing, the bytes written stop growing at the connection's
+    // buffers plus one window.
+    let written = Arc::new(AtomicU64::new(0));
+    let w = Arc::clone(&written);
+    let endless: Make = Arc::new(move || {
+        let written = Arc::clone(&w);
+        VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
+            use tokio::io::AsyncWriteExt as _;
+            loop {
+                sink.write_all(&[b'a'; 1000]).await?;
+                written.fetch_add(1000, Ordering::SeqCst);
+            }
+            #[allow(unreachable_code)]
+            Ok::<_, io::Error>(())
+        })
+    });
+    let server = timed_server(vec![("/async/endless", endless)]);
+    let mut client = suite::stall(server.addr, "/async/endless");
+    thread::sleep(Duration::from_millis(500));
+    let first = written.load(Ordering::SeqCst);
+    thread::sleep(Duration::from_millis(300));
+    let second = written.load(Ordering::SeqCst);
+    assert_eq!(
+        first, second,
+        "the writer went on while the client read nothing"
+    );
+    assert!(
+        second < 16 << 20,
+        "{second} bytes written for a client that read nothing"
+    );
+    // It resumes when the client reads.
+    let mut buf = vec![0u8; 1 << 20];
+    let mut read = 0;
+    while read < 4 * second as usize {
+        read += client.read(&mut buf).unwrap();
+    }
+    assert!(written.load(Ordering::SeqCst) > second);
+}
+
+#[test]
+fn an_async_writer_is_dropped_when_its_client_leaves() {
+    let live = Arc::new(AtomicUsize::new(0));
+    let l = Arc::clone(&live);
+    let endless: Make = Arc::new(move || endless_async_writer(&l));
+    let server = timed_server(vec![("/async/leave", endless)]);
+    let mut client = suite::stall(server.addr, "/async/leave");
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut read = 0;
+    while read < 1 << 20 {
+        read += client.read(&mut buf).unwrap();
+    }
+    assert_eq!(live.load(Ordering::SeqCst), 1);
+    drop(client);
+    assert!(
+        eventually(Duration::from_secs(1), || live.load(Ordering::SeqCst) == 0),
+        "the future outlived its client"
+    );
+    assert!(eventually(Duration::from_secs(2), || {
+        reports_for("/async/leave")
+            .iter()
+            .any(|r| r.outcome == Outcome::ClientGone)
+    }));
+}
+
+#[test]
+fn an_async_writer_error_aborts_the_transfer() {
+    let failing: Make = Arc::new(|| {
+        VirtualFile::from_async_writer(|mut sink: AsyncSink| async move {
+            use tokio::io::AsyncWriteExt as _;
+            sink.write_all(&[b'a'; 100_000]).await?;
+            Err::<(), _>(io::Error::other("the archive broke"))
+        })
+    });
+    let server = timed_server(vec![("/async/fail", failing)]);
+    let res = server.get("/async/fail");
+    assert!(!res.complete, "an async writer error ended cleanly");
+    assert!(eventually(Duration::from_secs(2), || {
+        reports_for("/async/fail").iter().any(|r| {
+            r.outcome == Outcome::SourceFailed && r.error.as_deref() == Some("the archive broke")
+        })
+    }));
+}
+
+#[test]
+fn a_sink_moved_into_another_task_fails_once_the_client_is_gone() {
+    // The closure hands the sink to a task of its own and returns a future
+    // that waits for it; when the client leaves, the task's next write fails.
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let e = Arc::clone(&errors);
+    let spawned: Make = Arc::new(move || {
+        let errors = Arc::clone(&e);
+        VirtualFile::from_async_writer(move |mut sink: AsyncSink| {
+            let task = actix_web::rt::spawn(async move {
+                use tokio::io::AsyncWriteExt as _;
+                loop {
+                    if let Err(err) = sink.write_all(&[b'x'; 4096]).await {
+                        errors.lock().unwrap().push(err.kind());
+                        return;
+                    }
+                }
+            });
+            async move {
+                let _ = task.await;
+                Ok::<_, io::Error>(())
+            }
+        })
+    });
+    let server = timed_server(vec![("/async/spawned", spawned)]);
+    let mut client = suite::stall(server.addr, "/async/spawned");
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut read = 0;
+    while read < 1 << 20 {
+        read += client.read(&mut buf).unwrap();
+    }
+    drop(client);
+    assert!(
+        eventually(Duration::from_secs(2), || !errors
+            .lock()
+            .unwrap()
+            .is_empty()),
+        "the spawned writer never saw the client go"
+    );
+    assert_eq!(*errors.lock().unwrap(), [io::ErrorKind::BrokenPipe]);
+}
+
+#[test]
+fn head_and_not_modified_never_start_an_async_writer() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let s = Arc::clone(&started);
+    let counted: Make = Arc::new(move || {
+        let started = Arc::clone(&s);
+        VirtualFile::from_async_writer(move |mut sink: AsyncSink| {
+            started.fetch_add(1, Ordering::SeqCst);
+            async move {
+                use tokio::io::AsyncWriteExt as _;
+                sink.write_all(b"hello\n").await
+            }
+        })
+        .with_etag(actix_web::http::header::EntityTag::new_strong("v1".into()))
+    });
+    let server = timed_server(vec![("/async/counted", counted)]);
+    assert_eq!(server.head("/async/counted").status, 200);
+    let res = server.request("GET", "/async/counted", &[("If-None-Match", "\"v1\"")]);
+    assert_eq!(res.status, 304);
+    assert_eq!(started.load(Ordering::SeqCst), 0);
+    assert_eq!(server.get("/async/counted").body, b"hello\n");
+    assert_eq!(started.load(Ordering::SeqCst), 1);
 }

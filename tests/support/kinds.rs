@@ -1,15 +1,18 @@
 //! The source kinds the protocol tests serve, each yielding the same bytes,
-//! and the readers the failure and cancellation tests use.
+//! and the readers and writers the failure and cancellation tests use.
 
 use std::{
     io::{self, Read},
     pin::Pin,
+    sync::{atomic::AtomicUsize, Arc},
     task::{Context, Poll},
 };
 
 use bytes::Bytes;
-use downloadview::{DownloadError, VirtualFile};
+use downloadview::{AsyncSink, DownloadError, VirtualFile};
 use tokio::io::{AsyncRead, ReadBuf};
+
+use crate::watch::Live;
 
 /// The size of every body of [`file()`]: several chunks, more than HTTP/2's
 /// initial flow-control window of 65,535 bytes, and not a round number.
@@ -108,4 +111,19 @@ impl<G> AsyncRead for EndlessAsyncReader<G> {
         buf.put_slice(&vec![b'x'; n]);
         Poll::Ready(Ok(()))
     }
+}
+
+/// An async writer that never ends, counted in `live` while its future
+/// exists.
+pub fn endless_async_writer(live: &Arc<AtomicUsize>) -> VirtualFile {
+    let guard = Live::new(live);
+    VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
+        use tokio::io::AsyncWriteExt as _;
+        let _guard = guard;
+        loop {
+            sink.write_all(&[b'a'; 4096]).await?;
+        }
+        #[allow(unreachable_code)]
+        Ok::<_, io::Error>(())
+    })
 }
