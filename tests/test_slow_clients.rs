@@ -180,7 +180,7 @@ fn assert_fresh_download_completes(server: &suite::TestServer, kind: &str) {
 fn pull_sources_hold_no_thread_while_their_clients_stall() {
     let _serial = serial();
     let server = server();
-    // Warm up: the worker, its blocking pool, the reporter thread.
+    // Warm up: the worker and its blocking pool.
     assert_fresh_download_completes(&server, "iter");
     let threads_before = suite::thread_count();
     let mut clients = Vec::new();

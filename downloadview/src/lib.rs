@@ -539,6 +539,7 @@ mod disposition;
 mod encoding;
 mod error;
 mod file;
+mod memo;
 mod multipart;
 mod options;
 mod plan;

@@ -3,6 +3,7 @@
 
 use std::{
     borrow::Cow,
+    cell::RefCell,
     time::{Duration, SystemTime},
 };
 
@@ -20,6 +21,7 @@ use actix_web::{
 use crate::{
     conditional::{self, Precondition, Validators},
     content_type, disposition,
+    memo::{self, Last},
     range::{self, ByteRange, RangePlan},
     GetFile, VirtualFile,
 };
@@ -72,13 +74,13 @@ pub(crate) fn decide<V: GetFile + ?Sized>(
     let mimetype = view.get_mimetype(req);
     let charset = view.get_charset(req);
 
-    let content_type = content_type::content_type(
+    let content_type = remembered_content_type(
         file.content_type(),
         mimetype.as_deref(),
         name.as_deref(),
         &charset,
     );
-    let disposition = disposition::content_disposition(name.as_deref(), view.attachment(req));
+    let disposition = remembered_disposition(name.as_deref(), view.attachment(req));
     let encoding = view
         .get_encoding(req)
         .filter(|e| is_valid_token("encoding", e))
@@ -205,4 +207,61 @@ pub(crate) fn http_date(t: SystemTime) -> HeaderValue {
     // `fmt_http_date` yields IMF-fixdate: ASCII letters, digits, spaces, `,:`.
     HeaderValue::from_str(&httpdate::fmt_http_date(t))
         .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
+}
+
+/// The inputs of a `Content-Type` value: the file's type, the view's
+/// mimetype, the served name, the charset.
+type TypeInputs = (Option<String>, Option<String>, Option<String>, String);
+
+/// [`content_type::content_type`], remembered per thread (see `memo`).
+fn remembered_content_type(
+    file_type: Option<&str>,
+    mimetype: Option<&str>,
+    name: Option<&str>,
+    charset: &str,
+) -> HeaderValue {
+    thread_local! {
+        static LAST: RefCell<Option<Last<TypeInputs>>> = const { RefCell::new(None) };
+    }
+    memo::recall(
+        &LAST,
+        |(f, m, n, c)| {
+            f.as_deref() == file_type
+                && m.as_deref() == mimetype
+                && n.as_deref() == name
+                && c == charset
+        },
+        || {
+            let inputs = (
+                file_type.map(str::to_owned),
+                mimetype.map(str::to_owned),
+                name.map(str::to_owned),
+                charset.to_owned(),
+            );
+            let value = content_type::content_type(file_type, mimetype, name, charset);
+            (inputs, value)
+        },
+    )
+}
+
+/// [`disposition::content_disposition`], remembered per thread when there is
+/// a name to encode (see `memo`).
+fn remembered_disposition(name: Option<&str>, attachment: bool) -> Option<HeaderValue> {
+    thread_local! {
+        static LAST: RefCell<Option<Last<(String, bool)>>> = const { RefCell::new(None) };
+    }
+    let name = name.filter(|n| !n.is_empty());
+    let Some(name) = name else {
+        return disposition::content_disposition(None, attachment);
+    };
+    let value = memo::recall(
+        &LAST,
+        |(n, a)| n == name && *a == attachment,
+        || {
+            let value = disposition::content_disposition(Some(name), attachment)
+                .unwrap_or(HeaderValue::from_static("attachment"));
+            ((name.to_owned(), attachment), value)
+        },
+    );
+    Some(value)
 }
