@@ -5,11 +5,21 @@
 
 Prints `ready` once every request is sent, then holds the connections until
 it is killed (they close with it).
+
+Each client asks for a 4 KiB receive buffer (before connecting, so that the
+window it advertises stays small): the kernel then holds 10,000 stalled
+loopback connections. It raises its own file limit to the hard limit, since
+each client is a descriptor.
 """
+import resource
 import signal
 import socket
 import sys
 import time
+
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if soft < hard:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 host, port, path, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
@@ -17,7 +27,10 @@ clients = []
 for i in range(count):
     for attempt in range(50):
         try:
-            s = socket.create_connection((host, port), timeout=10)
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.settimeout(10)
+            s.connect((host, port))
             break
         except OSError:
             time.sleep(0.05)

@@ -12,6 +12,8 @@
 //! | `/dv/mem64` | `/hw/mem64` | 64 MiB of `Bytes` in memory |
 //! | `/dv/tiny` | `/dv/mem13` | 1,000,000 items of 13 bytes vs the same 13 MB in memory |
 //! | `/dv/small` | `/dv/quiet` | the default report hook (one log line per download, logger on) vs a no-op hook |
+//! | `/big/?size=N` | `/hw/big?size=N` | the demo's `/big/` (a sized offset-aware generator of 64 KiB pattern slices) vs the same chunks as a sized `HttpResponse::streaming` |
+//! | `/dv/bigc?size=N` | `/hw/bigc?size=N` | the same chunks with no size (chunked): an iterator vs `HttpResponse::streaming` |
 //!
 //! The server logs like the demo: one `download …` line per download on
 //! stderr (`bench/run.sh` sends it to /dev/null), so `/dv/small` pays for the
@@ -29,7 +31,7 @@
 //! | `/slow/reader` | `from_reader` (a reader filling its buffer) |
 //! | `/slow/iter` | `from_iter` of fresh 4 KiB `Vec<u8>` |
 //! | `/slow/generator` | `from_generator` of fresh 16 KiB `Vec<u8>` |
-//! | `/slow/generator64` | the same with 64 KiB items (not a target: shows the item size's share) |
+//! | `/slow/generator64` | the same with 64 KiB items (larger than a stalled client's window) |
 //! | `/slow/writer` | `from_writer` writing CSV rows |
 //! | `/slow/stream` | `from_stream` of fresh 64 KiB `Bytes` |
 //! | `/slow/async-writer` | `from_async_writer` writing CSV rows |
@@ -361,6 +363,39 @@ impl GetFile for Zip {
     }
 }
 
+/// `/hw/big?size=N`: the demo's `/big/` written by hand, the same chunks as
+/// a stream with `Content-Length` (`no_chunking`); `/hw/bigc?size=N`, the
+/// same without a size (chunked).
+async fn hw_big(req: HttpRequest) -> HttpResponse {
+    let size = size_param(&req);
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::CONTENT_TYPE, "application/octet-stream"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"big.bin\"",
+        ));
+    if req.path() == "/hw/big" {
+        res.no_chunking(size);
+    }
+    res.streaming(futures_util::stream::iter(
+        demo::pattern_chunks(0, size).map(Ok::<_, std::io::Error>),
+    ))
+}
+
+/// `/dv/bigc?size=N`: `/big/`'s chunks as an iterator of unknown size.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "big.bin")]
+struct BigChunked;
+
+impl GetFile for BigChunked {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        Ok(VirtualFile::from_iter(demo::pattern_chunks(
+            0,
+            size_param(req),
+        )))
+    }
+}
+
 /// `/block`: what an application's database call looks like.
 async fn block() -> HttpResponse {
     match web::block(|| 6 * 7).await {
@@ -402,6 +437,9 @@ async fn main() -> std::io::Result<()> {
             .route("/slow/{kind}", Slow::route())
             .route("/block", web::get().to(block))
             .route("/dv/zip", Zip::route())
+            .route("/hw/big", web::get().to(hw_big))
+            .route("/hw/bigc", web::get().to(hw_big))
+            .route("/dv/bigc", BigChunked::route())
             .configure(demo::configure)
     })
     .workers(workers)

@@ -132,7 +132,7 @@ fn pattern_chunk(offset: u64, len: u64) -> Bytes {
 }
 
 /// The chunks of the pattern from `offset` to `size`.
-fn pattern_chunks(offset: u64, size: u64) -> impl Iterator<Item = Bytes> + Send + 'static {
+pub fn pattern_chunks(offset: u64, size: u64) -> impl Iterator<Item = Bytes> + Send + 'static {
     (offset..size)
         .step_by(CHUNK as usize)
         .map(move |start| pattern_chunk(start, CHUNK.min(size - start)))

@@ -293,7 +293,10 @@ enum RequestPath {
     Heap(Box<str>),
 }
 
-/// Paths up to this long are kept inline.
+/// Paths up to this long are kept inline: with the length byte and the tag,
+/// the path takes 64 bytes of the report, no allocation, and covers every
+/// path of the demo and the bench (the longest, `/slow/async-writer`, is 18
+/// bytes); a longer one costs one allocation per report.
 const INLINE_PATH: usize = 62;
 
 impl RequestPath {

@@ -13,7 +13,9 @@ use super::{
 use crate::range::ByteRange;
 
 /// Central headers are rendered in pieces of about this many bytes, so a
-/// directory of a million entries never sits in memory whole.
+/// directory of a million entries never sits in memory whole: the engine's
+/// largest chunk ([`CHUNK`](crate::chunk::CHUNK)), so a piece is one
+/// hand-over.
 const DIRECTORY_PIECE: usize = 64 * 1024;
 
 /// Archive bytes to send, in order.
@@ -463,6 +465,7 @@ fn compress(
     flush: flate2::FlushCompress,
     out: &mut Vec<Piece>,
 ) -> Result<(), ZipError> {
+    // Deflate output per call: the engine's largest chunk, one hand-over.
     const OUTPUT: usize = 64 * 1024;
     let compress = compress
         .get_or_insert_with(|| flate2::Compress::new(flate2::Compression::default(), false));
