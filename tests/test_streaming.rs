@@ -324,12 +324,16 @@ fn a_source_error_after_the_headers_aborts_the_transfer_for_every_source_kind() 
                 // A generator cannot fail; its panic is its error.
                 "/generator",
                 make(|| {
-                    VirtualFile::from_generator(200_000, |_| {
-                        (0..2).map(|i| {
-                            if i == 1 {
+                    // 100,000 bytes, then a panic where the next 100,000
+                    // would start; offset-aware, as the engine may start it
+                    // again where the client's window filled.
+                    VirtualFile::from_generator(200_000, |offset| {
+                        let first = 100_000usize.saturating_sub(offset as usize);
+                        (0..2).map(move |i| {
+                            if i == 1 || first == 0 {
                                 panic!("boom-generator");
                             }
-                            vec![b'g'; 100_000]
+                            vec![b'g'; first]
                         })
                     })
                 }),

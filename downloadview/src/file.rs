@@ -249,6 +249,12 @@ impl VirtualFile {
     /// requests start it at the first byte wanted (no generator anywhere else
     /// can do that). It runs on the blocking pool.
     ///
+    /// `generate(offset)` must yield exactly the bytes from `offset`, for any
+    /// offset: the engine also starts it again during a plain download,
+    /// when a client's window fills in the middle of an item (so a stalled
+    /// client holds one window, not the rest of a large item). A generator
+    /// that ignores its offset sends wrong bytes.
+    ///
     /// ```
     /// # use downloadview::VirtualFile;
     /// // byte i is (i % 251): any offset can be produced directly.
