@@ -34,7 +34,7 @@ use crate::{
 ///   latest of the entries' (none if one has none). Entries' modification
 ///   times are their `last_modified`.
 /// - Entries stream one after the other, each as its own source kind does
-///   (SPEC §9), with their CRCs computed as their bytes go by; memory stays
+///   (in bounded memory, off the worker for blocking ones), with their CRCs computed as their bytes go by; memory stays
 ///   bounded whatever the sizes. An entry that fails, or yields more or fewer
 ///   bytes than its declared size, aborts the connection: never an archive
 ///   that looks complete but is not.

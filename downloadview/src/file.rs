@@ -42,7 +42,7 @@ pub(crate) trait ReadSeek: Read + Seek {}
 impl<T: Read + Seek + ?Sized> ReadSeek for T {}
 
 /// The body source of a [`VirtualFile`], as the user gave it. It only
-/// describes the source; `body/` runs it (SPEC §9):
+/// describes the source; `body/` runs it:
 ///
 /// - in memory: zero-copy slices, on the worker;
 /// - pull sources (readers, iterators, generators): a bounded step at a
@@ -110,7 +110,7 @@ impl Source {
 /// | [`zip`](Self::zip), [`Archive`](crate::Archive) | a zip of other files, streamed | when every entry's is |
 ///
 /// Blocking sources never run on an actix worker thread, and what a slow or
-/// stalled client costs is bounded for every kind (SPEC §9):
+/// stalled client costs is bounded for every kind:
 ///
 /// | source | runs | while the client does not read |
 /// |---|---|---|
@@ -153,7 +153,7 @@ impl VirtualFile {
         Self::new(source)
     }
 
-    /// Whether the file can serve ranges (SPEC §3): in memory (of its
+    /// Whether the file can serve ranges: in memory (of its
     /// declared size), a seekable reader, an offset-aware generator, an
     /// archive of those; a size must be known.
     pub(crate) fn can_range(&self) -> bool {
@@ -434,7 +434,7 @@ impl VirtualFile {
     }
 
     /// A zip archive of `entries`, each a name (a relative path with `/`
-    /// separators) and a file of any source kind, streamed (SPEC §13). The
+    /// separators) and a file of any source kind, streamed. The
     /// common case of [`Archive`](crate::Archive), which has the details.
     ///
     /// ```
@@ -480,7 +480,8 @@ impl VirtualFile {
     }
 
     /// Declares the size in bytes: the response gets a `Content-Length`. A source
-    /// that then yields more or fewer bytes aborts the response (SPEC §6).
+    /// that then yields more or fewer bytes aborts the response: the client
+    /// sees an incomplete transfer, never a short file that looks whole.
     ///
     /// ```
     /// # use downloadview::VirtualFile;

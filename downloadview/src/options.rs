@@ -40,7 +40,8 @@ pub struct DownloadOptions {
     /// Sent verbatim as `Cache-Control` when set. Default: none.
     pub cache_control: Option<&'static str>,
     /// The most ranges one `Range` request may ask for; more are answered
-    /// with the full 200 (SPEC §8). `0` turns Range support off (and
+    /// with the full 200, as a defence against requests for thousands of
+    /// tiny ranges. `0` turns Range support off (and
     /// `Accept-Ranges` with it). Default: 16.
     pub max_ranges: usize,
     /// Whether a reverse proxy may buffer the response. `false` sends
