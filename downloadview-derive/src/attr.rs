@@ -18,6 +18,7 @@ pub(crate) const KEYS: &[&str] = &[
     "cache_control",
     "buffering",
     "send_timeout",
+    "max_ranges",
 ];
 
 /// One option as written: its literal (for value errors) and its value. A
@@ -40,6 +41,8 @@ pub(crate) struct Attrs {
     pub(crate) buffering: Option<Opt<bool>>,
     /// Seconds; `0` = never.
     pub(crate) send_timeout: Option<Opt<u64>>,
+    /// Ranges per request; `0` = no Range support.
+    pub(crate) max_ranges: Option<Opt<u64>>,
 }
 
 impl Attrs {
@@ -154,7 +157,13 @@ impl Attrs {
                 cx,
                 path,
                 &mut self.send_timeout,
-                lit_secs(cx, &key, lit, &value),
+                lit_whole(cx, &key, lit, &value, &SECONDS),
+            ),
+            "max_ranges" => set(
+                cx,
+                path,
+                &mut self.max_ranges,
+                lit_whole(cx, &key, lit, &value, &RANGES),
             ),
             _ => unreachable!("every key of KEYS has an arm"),
         }
@@ -170,6 +179,7 @@ fn example(key: &str) -> &'static str {
         "encoding" => "\"gzip\"",
         "charset" => "\"utf-8\"",
         "send_timeout" => "60",
+        "max_ranges" => "16",
         _ => "\"no-store\"",
     }
 }
@@ -223,41 +233,82 @@ fn lit_bool(cx: &Ctxt, key: &str, lit: Option<Lit>, expr: &syn::Expr) -> Option<
     }
 }
 
-/// A whole number of seconds: an integer literal without a suffix, or with
-/// `u64`, that fits in a `u64`.
-fn lit_secs(cx: &Ctxt, key: &str, lit: Option<Lit>, expr: &syn::Expr) -> Option<Opt<u64>> {
+/// What a whole-number option counts, for its literal's checks and errors.
+struct Whole {
+    /// What the number counts, as in "a whole number of seconds".
+    of: &'static str,
+    /// Its unit after a number, as in "60 seconds".
+    unit: &'static str,
+    /// The one suffix accepted besides none.
+    suffix: &'static str,
+    max: u64,
+    /// What `0` means.
+    zero: &'static str,
+}
+
+const SECONDS: Whole = Whole {
+    of: " of seconds",
+    unit: " seconds",
+    suffix: "u64",
+    max: u64::MAX,
+    zero: "never times out",
+};
+
+/// At most `u32::MAX`, so that the value fits the target's `usize`.
+const RANGES: Whole = Whole {
+    of: "",
+    unit: "",
+    suffix: "usize",
+    max: u32::MAX as u64,
+    zero: "turns Range support off",
+};
+
+/// A whole number: an integer literal without a suffix, or with the one
+/// `whole` allows, that is at most its maximum.
+fn lit_whole(
+    cx: &Ctxt,
+    key: &str,
+    lit: Option<Lit>,
+    expr: &syn::Expr,
+    whole: &Whole,
+) -> Option<Opt<u64>> {
+    let Whole {
+        of,
+        unit,
+        suffix,
+        max,
+        zero,
+    } = whole;
     let Some(Lit::Int(int)) = lit else {
         cx.syn_error(syn::Error::new(
             expr.span(),
             format_args!(
-                "expected `{key}` to be a whole number of seconds: `{key} = {}`",
+                "expected `{key}` to be a whole number{of}: `{key} = {}`",
                 example(key)
             ),
         ));
         return None;
     };
-    if !matches!(int.suffix(), "" | "u64") {
+    if !(int.suffix().is_empty() || int.suffix() == *suffix) {
+        let noun = if of.is_empty() { " whole" } else { "" };
         cx.error_spanned_by(
             &int,
             format_args!(
-                "`{key}` is a number of seconds, written without a suffix (or with `u64`): `{key} = {}`",
+                "`{key}` is a{noun} number{of}, written without a suffix (or with `{suffix}`): `{key} = {}`",
                 int.base10_digits()
             ),
         );
         return None;
     }
-    match int.base10_parse::<u64>() {
-        Ok(value) => Some(Opt {
+    match int.base10_parse::<u64>().ok().filter(|n| n <= max) {
+        Some(value) => Some(Opt {
             value,
             lit: Lit::Int(int),
         }),
-        Err(_) => {
+        None => {
             cx.error_spanned_by(
                 &int,
-                format_args!(
-                    "`{key}` is too large: at most {} seconds (`{key} = 0` never times out)",
-                    u64::MAX
-                ),
+                format_args!("`{key}` is too large: at most {max}{unit} (`{key} = 0` {zero})"),
             );
             None
         }

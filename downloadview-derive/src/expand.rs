@@ -28,6 +28,7 @@ fn options(attrs: &Attrs) -> TokenStream {
         cache_control,
         buffering,
         send_timeout,
+        max_ranges,
     } = attrs;
     let mut options = quote!(::downloadview::__private::DownloadOptions::new());
     let strings = [
@@ -55,6 +56,11 @@ fn options(attrs: &Attrs) -> TokenStream {
     if let Some(opt) = send_timeout {
         let secs = opt.value;
         options = quote!(#options.send_timeout(#secs));
+    }
+    if let Some(opt) = max_ranges {
+        // Unsuffixed: a `usize` on the target, whatever the host's is.
+        let max = proc_macro2::Literal::u64_unsuffixed(opt.value);
+        options = quote!(#options.max_ranges(#max));
     }
     options
 }

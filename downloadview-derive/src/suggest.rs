@@ -75,6 +75,8 @@ mod tests {
             ("bufering", "buffering"),
             ("sendtimeout", "send_timeout"),
             ("send_timout", "send_timeout"),
+            ("maxranges", "max_ranges"),
+            ("max_range", "max_ranges"),
         ] {
             assert_eq!(closest(typo, KEYS), Some(key), "{typo}");
         }

@@ -18,6 +18,7 @@ impl Attrs {
             cache_control,
             buffering: _,
             send_timeout: _,
+            max_ranges: _,
         } = self;
         if let Some(opt) = basename {
             check_basename(cx, opt);

@@ -584,6 +584,7 @@ pub struct ReadmeDoctests;
 ///     cache_control = "no-store",    // sent verbatim
 ///     buffering = false,             // `X-Accel-Buffering: no`
 ///     send_timeout = 300,            // seconds a stalled client is waited for
+///     max_ranges = 4,                // ranges per request; `0` turns Range off
 /// )]
 /// #[download(encoding = "identity")] // `Content-Encoding`, when the content is encoded
 /// struct Report;
@@ -596,6 +597,7 @@ pub struct ReadmeDoctests;
 ///
 /// assert_eq!(Report::OPTIONS.basename, Some("report.csv"));
 /// assert_eq!(Report::OPTIONS.send_timeout, 300);
+/// assert_eq!(Report::OPTIONS.max_ranges, 4);
 /// let app = App::new().route("/report.csv", Report::route());
 /// # let _ = app;
 /// ```

@@ -1,0 +1,16 @@
+// One more than `u32::MAX`: the derive keeps `max_ranges` within every
+// target's `usize`.
+use actix_web::HttpRequest;
+use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+
+#[derive(VirtualDownloadView)]
+#[download(max_ranges = 4294967296)]
+struct View;
+
+impl GetFile for View {
+    fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        Ok(VirtualFile::from_static(b"Hello world!\n"))
+    }
+}
+
+fn main() {}
