@@ -355,6 +355,30 @@ fn single_and_multipart_ranges_hold_the_full_archives_bytes() {
 }
 
 #[test]
+fn an_archives_parts_go_in_file_order() {
+    // An archive is produced from its start in one pass (the CRCs before a
+    // range are needed), so its parts cannot follow the request's order:
+    // they are sent in file order, which RFC 9110 allows (a SHOULD).
+    let server = demo_server();
+    let n = 200_000usize;
+    let full = server.get(&format!("/archive/?size={n}")).body;
+    let res = server.request(
+        "GET",
+        &format!("/archive/?size={n}"),
+        &[("Range", "bytes=150000-150100,0-99")],
+    );
+    assert_eq!(res.status, 206);
+    assert!(res.complete);
+    let parts = multipart_parts(&res);
+    let expected = [(0usize, 99usize), (150_000, 150_100)];
+    assert_eq!(parts.len(), expected.len());
+    for ((range, bytes), (a, b)) in parts.iter().zip(expected) {
+        assert_eq!(range, &format!("bytes {a}-{b}/{}", full.len()));
+        assert!(bytes[..] == full[a..=b], "part {range}");
+    }
+}
+
+#[test]
 fn if_range_with_the_archives_etag() {
     let server = demo_server();
     let full = server.get("/archive/?size=100000");

@@ -153,6 +153,14 @@ impl VirtualFile {
         Self::new(source)
     }
 
+    /// Whether the parts of a multipart answer can go in any order (the
+    /// order they were asked for). An archive is produced from its start in
+    /// one pass (the CRCs before a range are needed): its parts go in file
+    /// order.
+    pub(crate) fn parts_in_any_order(&self) -> bool {
+        !matches!(self.source, Source::Archive(_))
+    }
+
     /// Whether the file can serve ranges: in memory (of its
     /// declared size), a seekable reader, an offset-aware generator, an
     /// archive of those; a size must be known.

@@ -112,7 +112,13 @@ pub(crate) fn decide<V: GetFile + ?Sized>(
         (Precondition::Failed, _) => Reply::PreconditionFailed,
         (Precondition::Proceed, _) if method == Method::HEAD => Reply::Head,
         (Precondition::Proceed, Some(size)) if method == Method::GET && asks.range => {
-            range_reply(req.headers(), validators, size, max_ranges)
+            let mut reply = range_reply(req.headers(), validators, size, max_ranges);
+            if let Reply::Multipart { ranges, .. } = &mut reply {
+                if !file.parts_in_any_order() {
+                    ranges.sort_unstable_by_key(|range| range.first);
+                }
+            }
+            reply
         }
         (Precondition::Proceed, _) => Reply::Full,
     };
