@@ -70,8 +70,7 @@ pub async fn invoice(store: web::Data<InvoiceStore>, id: web::Path<u32>) -> Invo
 /// Registers the example's routes and its store.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::Data::new(InvoiceStore::sample()))
-        .route("/invoices/{id}", web::get().to(invoice))
-        .route("/invoices/{id}", web::head().to(invoice));
+        .route("/invoices/{id}", downloadview::get_or_head().to(invoice));
 }
 
 #[actix_web::main]

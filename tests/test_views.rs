@@ -216,7 +216,7 @@ fn configure(cfg: &mut web::ServiceConfig) {
         .route("/overrides/", Overrides::route())
         .route(
             "/report/{id}",
-            web::get().to(|id: web::Path<u32>| async move { Report { id: *id } }),
+            downloadview::get_or_head().to(|id: web::Path<u32>| async move { Report { id: *id } }),
         )
         .route("/generic/", Generic::<String>::route())
         .route(
@@ -428,6 +428,14 @@ fn handler_built_views_carry_fields() {
         res.header("content-disposition"),
         Some(r#"attachment; filename="report-42.csv""#)
     );
+    // Registered with `get_or_head()`, a handler-built view answers HEAD
+    // with GET's headers and no body.
+    let head = server().request("HEAD", "/report/42", &[]);
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.headers_but(&["date"]), res.headers_but(&["date"]));
+    // Other methods do not match it.
+    assert_eq!(server().request("POST", "/report/42", &[]).status, 404);
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use actix_web::{web, App, HttpRequest};
-//! use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+//! use downloadview::{get_or_head, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
 //!
 //! #[derive(VirtualDownloadView, Default)]
 //! #[download(basename = "hello-world.txt")]
@@ -34,7 +34,7 @@
 //!
 //! let app = App::new()
 //!     .route("/text/", TextDownloadView::route()) // GET + HEAD
-//!     .route("/report/{id}", web::get().to(|id: web::Path<u32>| async move { Report { id: *id } }));
+//!     .route("/report/{id}", get_or_head().to(|id: web::Path<u32>| async move { Report { id: *id } })); // GET + HEAD
 //! # let _ = app;
 //! ```
 //!
@@ -630,7 +630,7 @@ pub use crate::{
     options::DownloadOptions,
     report::{DownloadReport, Outcome},
     response::respond,
-    route::route,
+    route::{get_or_head, route},
     sink::AsyncSink,
     view::{GetFile, ViewOptions},
 };

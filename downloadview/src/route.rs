@@ -1,4 +1,5 @@
-//! `route::<V>()`: a GET + HEAD [`Route`] for views that are `Default`.
+//! `route::<V>()`: a GET + HEAD [`Route`] for views that are `Default`;
+//! `get_or_head()`: the same route for a handler that builds its view.
 
 use actix_web::{
     guard::{self, Guard, GuardContext},
@@ -36,9 +37,38 @@ pub fn route<V>() -> Route
 where
     V: GetFile + Default + Send + 'static,
 {
-    web::route()
-        .guard(GetOrHead(guard::Any(guard::Get()).or(guard::Head())))
-        .to(|req: HttpRequest| async move { respond(V::default(), &req) })
+    get_or_head().to(|req: HttpRequest| async move { respond(V::default(), &req) })
+}
+
+/// A [`Route`] that matches GET and HEAD, for a handler that builds its view
+/// from the request (a path parameter, a database row, the user): what
+/// `web::get()` is for GET alone. A view answers HEAD with GET's headers
+/// and runs no body source; registered with `web::get()`, HEAD would be a
+/// 404.
+///
+/// ```
+/// use actix_web::{web, App, HttpRequest};
+/// use downloadview::{get_or_head, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+///
+/// #[derive(VirtualDownloadView)]
+/// #[download(mimetype = "text/csv")]
+/// struct Report {
+///     id: u32,
+/// }
+/// impl GetFile for Report {
+///     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+///         Ok(VirtualFile::from(format!("id\n{}\n", self.id)).with_name(format!("report-{}.csv", self.id)))
+///     }
+/// }
+///
+/// let app = App::new().route(
+///     "/report/{id}",
+///     get_or_head().to(|id: web::Path<u32>| async move { Report { id: *id } }),
+/// );
+/// # let _ = app;
+/// ```
+pub fn get_or_head() -> Route {
+    web::route().guard(GetOrHead(guard::Any(guard::Get()).or(guard::Head())))
 }
 
 /// Matches GET and HEAD by comparing the method. Only when it is neither does
