@@ -1,4 +1,4 @@
-//! Archives (SPEC §13): a zip of several [`VirtualFile`]s, itself a
+//! Archives: a zip of several [`VirtualFile`]s, itself a
 //! `VirtualFile` that any view can serve.
 
 use std::{error::Error as StdError, fmt};

@@ -1,4 +1,4 @@
-//! Conditional requests (SPEC §7, RFC 9110 §13): Django's `If-Modified-Since`
+//! Conditional requests (RFC 9110 §13): Django's `If-Modified-Since`
 //! rule, kept as the decider for that header, inside the full precondition
 //! order of RFC 9110 §13.2.2, plus `If-Range` (§13.1.5).
 //!

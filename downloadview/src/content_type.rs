@@ -1,4 +1,4 @@
-//! `Content-Type` of a download (SPEC §2, §4).
+//! `Content-Type` of a download.
 //!
 //! Precedence: the file's own `content_type`, verbatim; else the view's
 //! `mimetype`; else a guess from the served name; else

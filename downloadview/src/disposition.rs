@@ -1,4 +1,4 @@
-//! `Content-Disposition` for a download (SPEC §5; RFC 6266, RFC 8187).
+//! `Content-Disposition` for a download (RFC 6266, RFC 8187).
 //!
 //! One pure function, [`content_disposition`], owns the whole concern: the
 //! disposition type, the ASCII `filename="…"` fallback and the UTF-8
@@ -107,7 +107,7 @@ pub(crate) fn served_name(
 mod tests {
     use super::*;
 
-    /// SPEC §5, row by row (Django 2.5.0's output, with the two *fixed* rows).
+    /// The Content-Disposition table, row by row (Django 2.5.0's output, with the two *fixed* rows).
     const TABLE: &[(&str, &str)] = &[
         (
             "hello-world.txt",

@@ -1,4 +1,4 @@
-//! `DownloadError`: what `get_file` can fail with, and the status each failure gets (SPEC §1, §6).
+//! `DownloadError`: what `get_file` can fail with, and the status each failure gets.
 
 use std::{error::Error as StdError, fmt, io};
 

@@ -1,4 +1,4 @@
-//! `VirtualFile`: a body source plus the metadata that describes it (SPEC §3).
+//! `VirtualFile`: a body source plus the metadata that describes it.
 //!
 //! A `VirtualFile` only *describes* the content. Its source runs when the body
 //! is actually sent, so HEAD and 304 answers never produce a byte.

@@ -1,4 +1,4 @@
-//! The DownloadMixin options of a view (SPEC §2), as a `const`-buildable value.
+//! The DownloadMixin options of a view, as a `const`-buildable value.
 //!
 //! `#[derive(VirtualDownloadView)]` turns the `#[download(...)]` attribute into a
 //! `DownloadOptions` constant; the provided methods of [`GetFile`](crate::GetFile)

@@ -165,8 +165,8 @@ impl Asks {
     }
 }
 
-/// The size to plan ranges against, for the sources that can serve ranges
-/// (SPEC §3): in-memory content (whose declared size is its length), seekable
+/// The size to plan ranges against, for the sources that can serve ranges:
+/// in-memory content (whose declared size is its length), seekable
 /// readers, offset-aware generators, and archives of those.
 fn range_size(file: &VirtualFile) -> Option<u64> {
     file.can_range().then(|| file.size()).flatten()

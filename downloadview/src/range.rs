@@ -1,4 +1,4 @@
-//! Range requests (SPEC §8, RFC 9110 §14): the `Range` header of a GET,
+//! Range requests (RFC 9110 §14): the `Range` header of a GET,
 //! planned against the file's size, with the abuse guards.
 //!
 //! A pure function: bounded work (one pass over the header, stopping at the

@@ -1,4 +1,4 @@
-//! [`AsyncSink`]: what an async writer source writes into (SPEC §3, §9).
+//! [`AsyncSink`]: what an async writer source writes into.
 
 use std::{
     cell::RefCell,

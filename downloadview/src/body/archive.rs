@@ -1,4 +1,4 @@
-//! Archive bodies (SPEC §13): the entries' sources run one after the other,
+//! Archive bodies: the entries' sources run one after the other,
 //! each as its own kind runs, and their bytes go through the zip assembler
 //! ([`Zipper`]), which adds the headers, descriptors and directory and keeps
 //! only the bytes of the requested ranges.

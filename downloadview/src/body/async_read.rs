@@ -1,4 +1,4 @@
-//! `AsyncRead` sources (SPEC §3, §9): polled on the actix worker, like a
+//! `AsyncRead` sources: polled on the actix worker, like a
 //! `Stream`, in reads of at most [`CHUNK`] bytes.
 //!
 //! Every chunk is a zero-copy slice of a zero-initialised buffer that the next

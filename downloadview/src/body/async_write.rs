@@ -1,4 +1,4 @@
-//! Async writer sources (SPEC §3, §9): the closure's future is polled on the
+//! Async writer sources: the closure's future is polled on the
 //! actix worker, inside the body's own `poll_next`, and writes into an
 //! [`AsyncSink`](crate::AsyncSink) whose queue the body drains.
 //!

@@ -1,5 +1,5 @@
 //! The queue between a blocking producer and its response, bounded in bytes
-//! by a window that adapts to the client (SPEC §9).
+//! by a window that adapts to the client.
 //!
 //! Two kinds of producer fill it:
 //!

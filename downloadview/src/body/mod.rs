@@ -1,5 +1,5 @@
 //! The response body: runs the source only when bytes are sent, in bounded
-//! memory, and aborts the connection when the source fails (SPEC §6, §9).
+//! memory, and aborts the connection when the source fails.
 //!
 //! `file.rs` describes the sources; this module runs them:
 //!

@@ -1,4 +1,4 @@
-//! The bodies of 206 answers (SPEC §8): one range, or `multipart/byteranges`,
+//! The bodies of 206 answers: one range, or `multipart/byteranges`,
 //! streamed from the source, never buffered whole.
 //!
 //! - In memory: zero-copy slices of the content (≤ [`CHUNK`] bytes each),

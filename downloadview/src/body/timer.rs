@@ -1,4 +1,4 @@
-//! `send_timeout` (SPEC §2, §9) on the worker's event loop: a download whose
+//! `send_timeout` on the worker's event loop: a download whose
 //! client has taken no body byte for that long is abandoned.
 //!
 //! actix-web stops polling a body while the connection's write buffer is

@@ -1,4 +1,4 @@
-//! Zip archives (SPEC §13), laid out before any byte is produced, so that
+//! Zip archives, laid out before any byte is produced, so that
 //! the archive's size is known for `Content-Length` and any byte range of it
 //! can be produced exactly. The format is PKWARE's APPNOTE.TXT (6.3.x);
 //! section numbers below are its own.

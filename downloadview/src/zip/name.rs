@@ -1,4 +1,4 @@
-//! Entry names (SPEC §13): a name is a relative path with `/` separators that
+//! Entry names: a name is a relative path with `/` separators that
 //! cannot unpack outside the folder the archive is unpacked into.
 //!
 //! APPNOTE 4.4.17.1 asks for exactly this ("MUST NOT contain a drive or

@@ -1,4 +1,4 @@
-//! The archive's validators (SPEC §13, RFC 9110 §8.8): an ETag derived from
+//! The archive's validators (RFC 9110 §8.8): an ETag derived from
 //! the entries', and the latest of their modification times.
 
 use std::time::SystemTime;
