@@ -82,11 +82,11 @@ pub struct DownloadReport {
     /// The request method.
     pub method: Method,
     /// The request path (see [`path`](Self::path)).
-    path: RequestPath,
+    pub(crate) path: RequestPath,
     /// The response status.
     pub status: StatusCode,
     /// The served name; a static basename stays borrowed.
-    basename: Option<Cow<'static, str>>,
+    pub(crate) basename: Option<Cow<'static, str>>,
     /// Bytes of the body handed to the connection (the whole body of a
     /// multipart answer, part headers included).
     pub bytes: u64,
@@ -284,7 +284,7 @@ fn value(text: &str) -> Cow<'_, str> {
 /// The request path of a report: inline when it is short (no allocation per
 /// report), on the heap otherwise.
 #[derive(Clone, PartialEq, Eq)]
-enum RequestPath {
+pub(crate) enum RequestPath {
     /// A path of at most [`INLINE_PATH`] bytes.
     Inline {
         len: u8,
@@ -300,7 +300,7 @@ enum RequestPath {
 const INLINE_PATH: usize = 62;
 
 impl RequestPath {
-    fn new(path: &str) -> Self {
+    pub(crate) fn new(path: &str) -> Self {
         match u8::try_from(path.len()) {
             Ok(len) if path.len() <= INLINE_PATH => {
                 let mut bytes = [0; INLINE_PATH];
@@ -330,39 +330,6 @@ impl fmt::Debug for RequestPath {
 
 /// The hook that receives a report (the view's `on_download`).
 pub(crate) type Hook = Box<dyn FnOnce(&DownloadReport) + Send + 'static>;
-
-impl DownloadReport {
-    /// The report of a response to `method path` (the other fields as
-    /// [`DownloadReport`]'s).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        outcome: Outcome,
-        method: Method,
-        path: &str,
-        status: StatusCode,
-        basename: Option<Cow<'static, str>>,
-        bytes: u64,
-        size: Option<u64>,
-        ranges: Vec<RangeReport>,
-        ttfb: Option<Duration>,
-        duration: Duration,
-        error: Option<String>,
-    ) -> Self {
-        DownloadReport {
-            outcome,
-            method,
-            path: RequestPath::new(path),
-            status,
-            basename,
-            bytes,
-            size,
-            ranges,
-            ttfb,
-            duration,
-            error,
-        }
-    }
-}
 
 /// Hands `report` to `hook`, here and now; a panicking hook is caught and
 /// logged, and the report is lost.

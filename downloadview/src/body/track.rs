@@ -10,7 +10,7 @@ use std::{borrow::Cow, time::Instant};
 use actix_web::{http::StatusCode, HttpRequest};
 
 pub(crate) use crate::report::Hook;
-use crate::report::{self, DownloadReport, Outcome, RangeReport};
+use crate::report::{self, DownloadReport, Outcome, RangeReport, RequestPath};
 
 /// One range of a 206 answer: where its payload sits in the body.
 #[derive(Debug, Clone, Copy)]
@@ -78,10 +78,10 @@ impl Tracker {
         let ttfb = first_byte
             .map(|t| t.duration_since(started))
             .or((bytes > 0).then_some(duration));
-        let report = DownloadReport::new(
+        let report = DownloadReport {
             outcome,
-            request.method().clone(),
-            request.path(),
+            method: request.method().clone(),
+            path: RequestPath::new(request.path()),
             status,
             basename,
             bytes,
@@ -90,7 +90,7 @@ impl Tracker {
             ttfb,
             duration,
             error,
-        );
+        };
         drop(request);
         report::deliver(&report, hook);
     }
