@@ -26,6 +26,7 @@ use downloadview::{AsyncSink, DownloadError, GetFile, Outcome, VirtualDownloadVi
 use suite::{
     eventually,
     kinds::endless_async_writer,
+    threads_named,
     timed::{block, reports_for, timed_server, timed_server_connecting, Make, POOL},
     Live,
 };
@@ -34,16 +35,6 @@ use suite::{
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     static SERIAL: Mutex<()> = Mutex::new(());
     SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// The threads of this process whose name starts with `prefix` (names are
-/// cut at 15 bytes).
-fn threads_named(prefix: &str) -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .expect("/proc/self/task")
-        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-        .filter(|name| name.starts_with(prefix))
-        .count()
 }
 
 /// Stalled clients per source kind: several pools' worth.

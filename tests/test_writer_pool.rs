@@ -32,13 +32,9 @@ fn reports_for(path: &str) -> Vec<DownloadReport> {
         .collect()
 }
 
-/// The writer threads of this process (thread names are cut at 15 bytes).
+/// The writer threads of this process.
 fn writer_threads() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .expect("/proc/self/task")
-        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-        .filter(|name| name.starts_with("downloadview-wr"))
-        .count()
+    suite::threads_named("downloadview-wr")
 }
 
 /// `/endless/{n}`: CSV rows forever, from a writer closure.
@@ -101,14 +97,7 @@ fn assert_abandoned(path: &str) {
     let reports = reports_for(path);
     assert_eq!(reports.len(), 1, "{path}: {reports:?}");
     let report = &reports[0];
-    assert_eq!(report.outcome, Outcome::ClientGone, "{report}");
-    assert!(
-        report
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("writer pool full")),
-        "{report}"
-    );
+    suite::assert_abandoned(report, "writer pool full", path);
     assert!(report.bytes > 0, "{report}");
 }
 

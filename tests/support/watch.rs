@@ -41,18 +41,31 @@ pub fn thread_count() -> usize {
         .expect("/proc/self/task")
 }
 
+/// The threads of this process whose name starts with `prefix` (names are
+/// cut at 15 bytes).
+pub fn threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .expect("/proc/self/task")
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with(prefix))
+        .count()
+}
+
 /// Asserts that `report` says its download was abandoned by `send_timeout`.
 pub fn assert_timed_out(report: &downloadview::DownloadReport, what: &str) {
+    assert_abandoned(report, "send_timeout", what);
+}
+
+/// Asserts that `report` says its download was abandoned (`ClientGone`) for
+/// the reason `why` names.
+pub fn assert_abandoned(report: &downloadview::DownloadReport, why: &str, what: &str) {
     assert_eq!(
         report.outcome,
         downloadview::Outcome::ClientGone,
         "{what}: {report}"
     );
     assert!(
-        report
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("send_timeout")),
+        report.error.as_deref().is_some_and(|e| e.contains(why)),
         "{what}: {report}"
     );
 }
