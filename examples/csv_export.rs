@@ -45,7 +45,7 @@ impl GetFile for PeopleCsv {
             for (id, name, city) in people(rows) {
                 csv.write_record([id.to_string().as_str(), &name, city])?;
             }
-            csv.flush()
+            Ok(csv.flush()?)
         }))
     }
 }

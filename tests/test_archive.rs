@@ -477,7 +477,7 @@ fn every_kind(n: usize) -> Vec<(String, VirtualFile)> {
         ),
         (
             "writer.csv".into(),
-            VirtualFile::from_writer(move |out| out.write_all(&d3)),
+            VirtualFile::from_writer(move |out| Ok(out.write_all(&d3)?)),
         ),
         (
             "stream.bin".into(),
@@ -743,7 +743,7 @@ fn send_timeout_stops_a_stalled_archives_running_entry() {
                     VirtualFile::from_writer(move |out| loop {
                         if let Err(err) = out.write_all(&[b'w'; 4096]) {
                             errors.lock().unwrap().push(err.kind());
-                            return Err(err);
+                            return Err(err.into());
                         }
                     }),
                 ),

@@ -93,7 +93,7 @@ impl GetFile for Failing {
             }
             "writer" => VirtualFile::from_writer(move |out| {
                 out.write_all(&[b'f'; 100_000])?;
-                Err(bad())
+                Err(bad().into())
             }),
             "reader" => VirtualFile::from_reader(FailingReader {
                 left: 100_000,

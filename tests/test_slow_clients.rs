@@ -296,7 +296,7 @@ fn send_timeout_abandons_a_stalled_download_of_every_blocking_kind() {
             loop {
                 if let Err(err) = out.write_all(&[b'w'; 1000]) {
                     errors.lock().unwrap().push(err.kind());
-                    return Err(err);
+                    return Err(err.into());
                 }
             }
         })

@@ -165,7 +165,8 @@ fn every_source_kind_streams_its_bytes_completely() {
             (
                 "/writer",
                 make(|| {
-                    VirtualFile::from_writer(|out| out.write_all(&pattern(N))).with_size(N as u64)
+                    VirtualFile::from_writer(|out| Ok(out.write_all(&pattern(N))?))
+                        .with_size(N as u64)
                 }),
             ),
             (
@@ -294,7 +295,7 @@ fn a_source_error_after_the_headers_aborts_the_transfer_for_every_source_kind() 
                 make(|| {
                     VirtualFile::from_writer(|out| {
                         out.write_all(&[b'w'; 100_000])?;
-                        Err(io::Error::other("boom-writer"))
+                        Err(io::Error::other("boom-writer").into())
                     })
                 }),
             ),
@@ -369,7 +370,7 @@ fn a_source_shorter_than_its_declared_size_aborts_for_every_source_kind() {
             (
                 "/writer",
                 make(|| {
-                    VirtualFile::from_writer(|out| out.write_all(&[b'w'; 100_000]))
+                    VirtualFile::from_writer(|out| Ok(out.write_all(&[b'w'; 100_000])?))
                         .with_size(100_003)
                 }),
             ),
@@ -434,7 +435,8 @@ fn a_source_longer_than_its_declared_size_aborts_for_every_source_kind() {
             (
                 "/writer",
                 make(|| {
-                    VirtualFile::from_writer(|out| out.write_all(&[b'w'; 99_004])).with_size(99_003)
+                    VirtualFile::from_writer(|out| Ok(out.write_all(&[b'w'; 99_004])?))
+                        .with_size(99_003)
                 }),
             ),
             (
@@ -543,7 +545,7 @@ fn a_client_that_goes_away_stops_and_drops_every_kind_of_endless_source() {
             loop {
                 if let Err(err) = out.write_all(b"id,name\n") {
                     let _ = errors.send(err.kind());
-                    return Err(err);
+                    return Err(err.into());
                 }
             }
         })
@@ -739,7 +741,7 @@ fn items_before_a_pause_are_sent_before_the_pause_ends() {
                         out.write_all(b"second\n")?;
                         out.write_all(b"third\n")?;
                         thread::sleep(Duration::from_secs(3));
-                        out.write_all(b"last\n")
+                        Ok(out.write_all(b"last\n")?)
                     })
                 }),
             ),

@@ -61,7 +61,7 @@ impl GetFile for Sources {
                 VirtualFile::from_iter(vec![String::from("caf"), String::from("é\n")])
             }
             "iter-vecs" => VirtualFile::from_iter(vec![b"caf".to_vec(), "é\n".as_bytes().to_vec()]),
-            "writer" => VirtualFile::from_writer(|out| out.write_all("café\n".as_bytes())),
+            "writer" => VirtualFile::from_writer(|out| Ok(out.write_all("café\n".as_bytes())?)),
             "stream" => VirtualFile::from_stream(futures_util::stream::iter([
                 Ok::<_, io::Error>(Bytes::from_static(b"caf")),
                 Ok(Bytes::from_static("é\n".as_bytes())),
@@ -102,7 +102,7 @@ impl GetFile for Lazy {
             })),
             "writer" => VirtualFile::from_writer(|out| {
                 BODY_RUNS.fetch_add(1, Ordering::SeqCst);
-                out.write_all(b"lazy\n")
+                Ok(out.write_all(b"lazy\n")?)
             }),
             _ => VirtualFile::from_reader(CountingReader(Cursor::new(b"lazy\n"))).with_size(5),
         })

@@ -52,9 +52,11 @@ fn row(out: &mut dyn io::Write, i: u64) -> io::Result<()> {
 impl GetFile for Rows {
     fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
         let file = match req.path().split('/').nth(1) {
-            Some("endless") => VirtualFile::from_writer(|out| (0..).try_for_each(|i| row(out, i))),
+            Some("endless") => {
+                VirtualFile::from_writer(|out| Ok((0..).try_for_each(|i| row(out, i))?))
+            }
             Some("rows") => {
-                VirtualFile::from_writer(|out| (0..10_000).try_for_each(|i| row(out, i)))
+                VirtualFile::from_writer(|out| Ok((0..10_000).try_for_each(|i| row(out, i))?))
             }
             Some("busy") => VirtualFile::from_writer(|out| {
                 for i in 0..5 {

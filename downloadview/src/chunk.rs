@@ -532,6 +532,15 @@ impl Write for Batch<'_> {
 /// A boxed error, as the fallible sources report it.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// `err` as an `io::Error`: itself when it is one (a write that failed
+/// because the client left stays `BrokenPipe`), else wrapped.
+pub(crate) fn into_io(err: BoxError) -> io::Error {
+    match err.downcast::<io::Error>() {
+        Ok(err) => *err,
+        Err(err) => io::Error::other(err),
+    }
+}
+
 /// A blocking iterator of chunks pulled a step at a time: each user iterator
 /// gets a pull loop of its own, compiled for its item type, with
 /// [`Batch::push_small`] inlined; the common item types are copied from

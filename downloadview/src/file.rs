@@ -31,7 +31,7 @@ pub(crate) type ChunkIter = Box<dyn Iterator<Item = Result<Bytes, BoxError>> + S
 pub(crate) type Generate = Arc<dyn Fn(u64) -> ChunkIter + Send + Sync + 'static>;
 
 /// A blocking writer closure.
-pub(crate) type WriteFn = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + Send + 'static>;
+pub(crate) type WriteFn = Box<dyn FnOnce(&mut dyn Write) -> Result<(), BoxError> + Send + 'static>;
 
 /// An async writer closure, its future boxed.
 pub(crate) type AsyncWriteFn =
@@ -181,7 +181,7 @@ impl VirtualFile {
         }
     }
 
-    fn new(source: Source) -> Self {
+    pub(crate) fn new(source: Source) -> Self {
         VirtualFile {
             size: source.known_len(),
             source,
@@ -339,7 +339,16 @@ impl VirtualFile {
     /// [`send_timeout`](crate::GetFile::send_timeout) passes, the next `write`
     /// fails (`BrokenPipe`), so a closure that propagates errors with `?`
     /// stops and is dropped. Writer threads have 512 KiB stacks; at most
-    /// 10,000 run at once, more writers wait for one to finish.
+    /// 10,000 run at once (see [`set_max_writer_threads`](crate::set_max_writer_threads)).
+    ///
+    /// The closure returns `Result<(), Box<dyn Error + Send + Sync>>`, so `?`
+    /// works on any error type: `io::Error` from the writes, a database
+    /// driver's error from its cursor, `csv::Error` from a serializer. An
+    /// `Err` aborts the response (the client sees an incomplete transfer)
+    /// and is reported once, as
+    /// [`SourceFailed`](crate::Outcome::SourceFailed) with its message. A
+    /// function that returns another `Result` is passed as
+    /// `|out| Ok(write_rows(out)?)`.
     ///
     /// ```
     /// # use downloadview::VirtualFile;
@@ -351,10 +360,21 @@ impl VirtualFile {
     ///     Ok(())
     /// });
     /// # let _ = file;
+    ///
+    /// // Any error type goes through `?`, here a number that fails to parse.
+    /// fn rows(out: &mut dyn Write) -> Result<(), std::num::ParseIntError> {
+    ///     let n: u32 = "12".parse()?;
+    ///     writeln!(out, "{n}").ok();
+    ///     Ok(())
+    /// }
+    /// let file = VirtualFile::from_writer(|out| Ok(rows(out)?));
+    /// # let _ = file;
     /// ```
     pub fn from_writer<F>(write: F) -> Self
     where
-        F: FnOnce(&mut dyn Write) -> io::Result<()> + Send + 'static,
+        F: FnOnce(&mut dyn Write) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+            + Send
+            + 'static,
     {
         Self::new(Source::Writer(Box::new(write)))
     }

@@ -535,11 +535,14 @@ mod body;
 mod chunk;
 mod conditional;
 mod content_type;
+#[cfg(feature = "csv")]
+mod csv_body;
 mod disposition;
 mod encoding;
 mod error;
 mod file;
 mod memo;
+mod meter;
 mod multipart;
 mod options;
 mod plan;
@@ -551,6 +554,7 @@ mod response;
 mod route;
 mod sink;
 pub mod test;
+mod trace;
 mod view;
 mod zip;
 
@@ -634,3 +638,6 @@ pub use crate::{
     sink::AsyncSink,
     view::{GetFile, ViewOptions},
 };
+
+#[cfg(feature = "metrics")]
+pub use crate::meter::describe_metrics;

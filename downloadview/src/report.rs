@@ -113,16 +113,110 @@ impl DownloadReport {
         self.basename.as_deref()
     }
 
-    /// Logs the report through the `log` facade, target `downloadview::download`:
-    /// `info` when completed, `warn` when the client went away, `error` when the
-    /// source failed. What the default `on_download` does.
+    /// Logs the report, target `downloadview::download`: `info` when
+    /// completed, `warn` when the client went away, `error` when the source
+    /// failed. What the default `on_download` does.
+    ///
+    /// It is one line through the `log` facade (its [`Display`](fmt::Display)
+    /// form). With the `tracing` feature, and a `tracing` subscriber
+    /// installed, it is instead the structured event of
+    /// [`trace`](Self::trace), inside the request's span.
     pub fn log(&self) {
+        #[cfg(feature = "tracing")]
+        if crate::trace::subscribed() {
+            self.trace();
+            return;
+        }
         let level = match self.outcome {
             Outcome::Completed => log::Level::Info,
             Outcome::ClientGone => log::Level::Warn,
             Outcome::SourceFailed => log::Level::Error,
         };
         log::log!(target: "downloadview::download", level, "{self}");
+    }
+
+    /// Emits the report as a `tracing` event (feature `tracing`), target
+    /// `downloadview::download`, message `download`, level `INFO` when
+    /// completed, `WARN` when the client went away, `ERROR` when the source
+    /// failed, with the fields `outcome`, `status`, `method`, `path`,
+    /// `bytes`, `size`, `ttfb_ms`, `duration_ms`, `basename`, `ranges` and
+    /// `error` (those without a value are left out).
+    ///
+    /// [`on_download`](crate::GetFile::on_download) is called inside the span
+    /// that was current when the view's response was created: with
+    /// tracing-actix-web, the request's root span, so the event carries the
+    /// request id and the route.
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// use actix_web::{test::TestRequest, HttpRequest};
+    /// use downloadview::{respond, DownloadError, DownloadReport, GetFile, VirtualDownloadView, VirtualFile};
+    ///
+    /// #[derive(VirtualDownloadView)]
+    /// struct Hello;
+    /// impl GetFile for Hello {
+    ///     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    ///         Ok(VirtualFile::from_static(b"Hello world!\n"))
+    ///     }
+    ///     fn on_download(&self, report: &DownloadReport) {
+    ///         report.trace(); // even when no subscriber is installed
+    ///     }
+    /// }
+    /// # let _ = respond(Hello, &TestRequest::get().to_http_request());
+    /// # }
+    /// ```
+    #[cfg(feature = "tracing")]
+    pub fn trace(&self) {
+        let ranges = (!self.ranges.is_empty()).then(|| {
+            let mut line = Vec::new();
+            write_ranges(&mut Line(&mut line), &self.ranges);
+            String::from_utf8_lossy(&line).into_owned()
+        });
+        macro_rules! event {
+            ($level:expr) => {
+                tracing::event!(
+                    target: "downloadview::download",
+                    $level,
+                    outcome = self.outcome.as_str(),
+                    status = self.status.as_u16(),
+                    method = self.method.as_str(),
+                    path = self.path(),
+                    bytes = self.bytes,
+                    size = self.size,
+                    ttfb_ms = self.ttfb.map(millis),
+                    duration_ms = millis(self.duration),
+                    basename = self.basename(),
+                    ranges = ranges.as_deref(),
+                    error = self.error.as_deref(),
+                    "download"
+                )
+            };
+        }
+        match self.outcome {
+            Outcome::Completed => event!(tracing::Level::INFO),
+            Outcome::ClientGone => event!(tracing::Level::WARN),
+            Outcome::SourceFailed => event!(tracing::Level::ERROR),
+        }
+    }
+}
+
+/// `d` in milliseconds, as a tracing field.
+#[cfg(feature = "tracing")]
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// `0-99:100,200-249:7`: each range, and the bytes of it handed over.
+fn write_ranges(line: &mut Line<'_>, ranges: &[RangeReport]) {
+    for (i, r) in ranges.iter().enumerate() {
+        if i > 0 {
+            line.byte(b',');
+        }
+        line.uint(r.start);
+        line.byte(b'-');
+        line.uint((r.start + r.len).saturating_sub(1));
+        line.byte(b':');
+        line.uint(r.bytes);
     }
 }
 
@@ -237,16 +331,7 @@ impl DownloadReport {
         }
         if !self.ranges.is_empty() {
             line.text(" ranges=");
-            for (i, r) in self.ranges.iter().enumerate() {
-                if i > 0 {
-                    line.byte(b',');
-                }
-                line.uint(r.start);
-                line.byte(b'-');
-                line.uint((r.start + r.len).saturating_sub(1));
-                line.byte(b':');
-                line.uint(r.bytes);
-            }
+            write_ranges(line, &self.ranges);
         }
         if let Some(error) = &self.error {
             line.text(" error=");

@@ -22,8 +22,10 @@ use crate::{
         DownloadBody,
     },
     file::Source,
+    meter,
     multipart::Multipart,
     plan::{self, Plan, Reply},
+    trace::Scope,
     DownloadError, GetFile,
 };
 
@@ -68,8 +70,11 @@ pub fn respond<V: GetFile + Send + 'static>(
     let started = Instant::now();
     // The tracker of this request's report (a `Copy` closure); the status and
     // the ranges are set where the response is built.
+    let scope = Scope::current();
     let seed = |basename, size, hook| Tracker {
         request: req.clone(),
+        scope: scope.clone(),
+        in_flight: meter::InFlight::start(),
         facts: Facts {
             started,
             status: StatusCode::OK,

@@ -38,8 +38,11 @@ use super::{
     timer::Abandoned,
 };
 use crate::{
-    chunk::{gone, window_for, Batch, Demand, Outlet, Pace, Pull, Pulled, MIN_CHUNK, MIN_WINDOW},
+    chunk::{
+        gone, into_io, window_for, Batch, Demand, Outlet, Pace, Pull, Pulled, MIN_CHUNK, MIN_WINDOW,
+    },
     file::WriteFn,
+    trace::Scope,
 };
 
 /// Shared by the response ([`Receiver`]) and its producer.
@@ -50,6 +53,8 @@ pub(crate) struct Channel {
     space: Condvar,
     /// The writer pool abandoned this writer at its limit.
     evicted: AtomicBool,
+    /// The request's span, entered around the producer's steps.
+    scope: Scope,
 }
 
 struct State {
@@ -91,6 +96,7 @@ impl Channel {
             }),
             space: Condvar::new(),
             evicted: AtomicBool::new(false),
+            scope: Scope::current(),
         })
     }
 
@@ -162,7 +168,7 @@ impl Channel {
         drop(state);
         self.space.notify_all();
         if let Some(parked) = parked {
-            drop_off_worker(parked);
+            drop_off_worker(parked, self.scope.clone());
         }
     }
 }
@@ -192,12 +198,12 @@ fn take_waker(state: &mut State, demand: &Demand) -> Option<Waker> {
 
 /// Drops a source where a blocking `Drop` harms no one: on the blocking
 /// pool when a runtime is at hand, else on this thread.
-fn drop_off_worker(parked: Parked) {
+fn drop_off_worker(parked: Parked, scope: Scope) {
     match tokio::runtime::Handle::try_current() {
         Ok(runtime) => {
-            runtime.spawn_blocking(move || drop(parked));
+            runtime.spawn_blocking(move || scope.enter(|| drop(parked)));
         }
-        Err(_) => drop(parked),
+        Err(_) => scope.enter(|| drop(parked)),
     }
 }
 
@@ -237,9 +243,11 @@ fn run_writer(channel: &Channel, write: WriteFn) {
     let mut spares = Vec::new();
     let mut outlet = WriterOutlet(channel);
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let mut batch = Batch::new(&channel.demand, &mut outlet, &mut pace, &mut spares, false);
-        write(&mut batch)?;
-        batch.flush()
+        channel.scope.enter(|| {
+            let mut batch = Batch::new(&channel.demand, &mut outlet, &mut pace, &mut spares, false);
+            write(&mut batch).map_err(into_io)?;
+            batch.flush()
+        })
     }))
     .unwrap_or_else(|_| Err(io::Error::other("the body source panicked")));
     channel.finish(result);
@@ -250,23 +258,25 @@ fn run_writer(channel: &Channel, write: WriteFn) {
 fn run_steps(channel: Arc<Channel>, mut parked: Parked) {
     loop {
         let result = catch_unwind(AssertUnwindSafe(|| {
-            let mut outlet = StepOutlet(&channel);
-            let Parked {
-                source,
-                pace,
-                spares,
-            } = &mut parked;
-            let mut batch = Batch::new(&channel.demand, &mut outlet, pace, spares, true);
-            let pulled = source.pull(&mut batch)?;
-            batch.flush()?;
-            Ok::<_, io::Error>(pulled)
+            channel.scope.enter(|| {
+                let mut outlet = StepOutlet(&channel);
+                let Parked {
+                    source,
+                    pace,
+                    spares,
+                } = &mut parked;
+                let mut batch = Batch::new(&channel.demand, &mut outlet, pace, spares, true);
+                let pulled = source.pull(&mut batch)?;
+                batch.flush()?;
+                Ok::<_, io::Error>(pulled)
+            })
         }))
         .unwrap_or_else(|_| Err(io::Error::other("the body source panicked")));
         let mut state = channel.lock();
         if channel.demand.is_closed() {
             state.stepping = false;
             drop(state);
-            drop(parked);
+            channel.scope.enter(|| drop(parked));
             return;
         }
         match result {
@@ -291,7 +301,7 @@ fn run_steps(channel: Arc<Channel>, mut parked: Parked) {
         drop(state);
         // The source is dropped here, on the blocking pool, before the
         // response learns that it ended.
-        drop(parked);
+        channel.scope.enter(|| drop(parked));
         if let Some(waker) = waker {
             waker.wake();
         }

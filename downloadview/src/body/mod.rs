@@ -39,6 +39,7 @@ use crate::{
     chunk::{window_for, BoxError, Reader, Regenerated, CHUNK},
     file::Source,
     report::Outcome,
+    trace::Scope,
 };
 
 pub use self::push::{set_max_writer_threads, DEFAULT_MAX_WRITER_THREADS};
@@ -106,6 +107,9 @@ struct Body {
     /// The `send_timeout` watch of a streaming body: it holds the source
     /// (`kind` is then `Watched`) and the tracker.
     watch: Option<Rc<Watch>>,
+    /// The span the response was created in, entered while the source is
+    /// polled (an async source runs the user's code there).
+    scope: Scope,
 }
 
 enum Kind {
@@ -269,6 +273,7 @@ impl DownloadBody {
             tracker: None,
             send_timeout: None,
             watch: None,
+            scope: Scope::current(),
         })
     }
 
@@ -379,10 +384,13 @@ impl Body {
     }
 
     fn poll_source(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
-        match &self.watch {
+        let Body {
+            watch, kind, scope, ..
+        } = self;
+        scope.enter(|| match watch {
             Some(watch) => watch.kind().poll(cx),
-            None => self.kind.poll(cx),
-        }
+            None => kind.poll(cx),
+        })
     }
 
     fn size(&self) -> BodySize {

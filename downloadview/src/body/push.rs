@@ -146,6 +146,7 @@ pub(crate) fn spawn(writer: Arc<dyn Stall>, run: Run) {
         let victim = longest_stalled(&mut state);
         drop(state);
         if let Some(victim) = victim {
+            crate::meter::abandoned("writer_pool_full");
             victim.abandon();
         }
         return;
@@ -192,10 +193,12 @@ fn serve(pool: &'static Pool) {
             let id = state.next;
             state.next += 1;
             state.running.insert(id, writer);
+            crate::meter::writer_threads(state.running.len());
             drop(state);
             run(Ok(()));
             state = pool.lock();
             state.running.remove(&id);
+            crate::meter::writer_threads(state.running.len());
             continue;
         }
         state.idle += 1;

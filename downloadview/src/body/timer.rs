@@ -208,6 +208,9 @@ impl Watch {
             return;
         }
         self.abandoned.set(Some(why));
+        if let Abandoned::TimedOut(_) = why {
+            crate::meter::abandoned("send_timeout");
+        }
         // Taken out first: the source's `Drop` runs with no borrow held.
         let source = match self.kind.try_borrow_mut() {
             Ok(mut kind) => std::mem::replace(&mut *kind, Kind::None),

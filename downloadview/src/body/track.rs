@@ -10,7 +10,11 @@ use std::{borrow::Cow, time::Instant};
 use actix_web::{http::StatusCode, HttpRequest};
 
 pub(crate) use crate::report::Hook;
-use crate::report::{self, DownloadReport, Outcome, RangeReport, RequestPath};
+use crate::{
+    meter,
+    report::{self, DownloadReport, Outcome, RangeReport, RequestPath},
+    trace::Scope,
+};
 
 /// One range of a 206 answer: where its payload sits in the body.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +34,10 @@ pub(crate) struct RangeSpan {
 pub(crate) struct Tracker {
     pub(crate) request: HttpRequest,
     pub(crate) facts: Facts,
+    /// The span the response was created in: the report is delivered in it.
+    pub(crate) scope: Scope,
+    /// Counts the download in flight until it ends (feature `metrics`).
+    pub(crate) in_flight: meter::InFlight,
 }
 
 /// What the report will say, gathered as the response goes.
@@ -54,7 +62,12 @@ impl Tracker {
     /// Ends the response with `outcome` after `bytes` body bytes and
     /// delivers its report to the hook, here.
     pub(crate) fn end(self, outcome: Outcome, bytes: u64, error: Option<String>) {
-        let Tracker { request, facts } = self;
+        let Tracker {
+            request,
+            facts,
+            scope,
+            in_flight,
+        } = self;
         let duration = Instant::now().duration_since(facts.started);
         let Facts {
             started,
@@ -92,7 +105,9 @@ impl Tracker {
             error,
         };
         drop(request);
-        report::deliver(&report, hook);
+        in_flight.end();
+        meter::ended(&report);
+        scope.enter(|| report::deliver(&report, hook));
     }
 }
 
