@@ -147,3 +147,44 @@ fn inline_pdf_is_inline_and_named() {
         Some("inline; filename=\"invoice.pdf\"")
     );
 }
+
+#[allow(dead_code)]
+#[path = "../examples/database_export.rs"]
+mod database_export;
+
+#[test]
+fn database_export_streams_a_real_sqlite_table_as_csv() {
+    let dir = std::env::temp_dir().join(format!("downloadview-db-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = dir.join("people.sqlite3");
+    // 1,234 rows: three pages of 500, the last one short.
+    database_export::create_database(&database, 1_234).unwrap();
+    let server = suite::serve(database_export::configure(database.clone()));
+
+    let res = server.get("/people.csv");
+    assert_eq!(res.status, 200);
+    assert!(res.complete, "{res:?}");
+    assert_eq!(res.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert_eq!(
+        res.header("content-disposition"),
+        Some("attachment; filename=\"people.csv\"")
+    );
+    let mut reader = csv::Reader::from_reader(res.body.as_slice());
+    assert_eq!(reader.headers().unwrap(), vec!["id", "name", "city"]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1_234);
+    assert_eq!(&rows[0], vec!["1", "Person 1", "Zürich"]);
+    assert_eq!(&rows[1_233], vec!["1234", "Person 1234", "Zürich"]);
+
+    let head = server.head("/people.csv");
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+
+    // The table gone: the export fails on its first query, and the client
+    // sees an aborted response, not an empty success.
+    std::fs::remove_file(&database).unwrap();
+    rusqlite::Connection::open(&database).unwrap();
+    let res = server.get("/people.csv");
+    assert!(!res.complete, "{res:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
