@@ -120,7 +120,7 @@ impl DownloadReport {
     /// It is one line through the `log` facade (its [`Display`](fmt::Display)
     /// form). With the `tracing` feature, and a `tracing` subscriber
     /// installed, it is instead the structured event of
-    /// [`trace`](Self::trace), inside the request's span.
+    /// `trace` (feature `tracing`), inside the request's span.
     pub fn log(&self) {
         #[cfg(feature = "tracing")]
         if crate::trace::subscribed() {
