@@ -369,7 +369,9 @@
 //! `demo.rs` (every source, `cargo run --example demo`), `csv_export.rs`
 //! (the `csv` crate writing rows), `async_data.rs` (data fetched in the
 //! handler from `web::Data`), `per_request_basename.rs` (`get_basename`
-//! overridden) and `inline_pdf.rs` (`attachment = false`).
+//! overridden), `inline_pdf.rs` (`attachment = false`),
+//! `database_export.rs` (a SQLite table as CSV), `request_spans.rs`
+//! (`tracing`) and `metrics.rs` (Prometheus).
 //!
 //! # Options
 //!
@@ -469,6 +471,39 @@
 //! logger is: hand slow work on. A hook that panics is caught and logged.
 //! Views are `Send + 'static`: they are kept until their response ends.
 //! Override `on_download` to count, audit or alert (see its example).
+//!
+//! A failing source is reported once, by its report. actix-http, which
+//! aborts the connection, also writes its own `Response payload stream
+//! error` line at error level (target `actix_http::h1::dispatcher`, or
+//! `actix_http::h2::dispatcher`), which downloadview cannot prevent: to
+//! count each failure once, drop that target in your filter, e.g.
+//! `RUST_LOG=info,actix_http::h1::dispatcher=off`.
+//!
+//! # Features
+//!
+//! All off by default; a default build adds no crate to an actix-web app
+//! beyond downloadview's own few.
+//!
+//! - **`tracing`**: with a `tracing` subscriber installed, the default report
+//!   is a structured event (target `downloadview::download`, message
+//!   `download`, fields `outcome`, `status`, `method`, `path`, `bytes`,
+//!   `size`, `ttfb_ms`, `duration_ms`, `basename`, `ranges`, `error`)
+//!   emitted inside the span that was current when the response was
+//!   created: with tracing-actix-web, the request's root span, so it carries
+//!   the request id. That span is also entered around the view's code that
+//!   runs elsewhere: pull steps, writer closures, async sources, archive
+//!   entries and `on_download`. The repository's
+//!   `examples/request_spans.rs` shows it with JSON output.
+//! - **`metrics`**: downloads by outcome and status, bytes sent, duration and
+//!   time-to-first-byte histograms, downloads in flight, abandoned stalled
+//!   downloads and writer threads in use, through the `metrics` facade
+//!   (`describe_metrics` lists them; `examples/metrics.rs` serves them to
+//!   Prometheus).
+//! - **`csv`**: `VirtualFile::from_csv`, `from_try_csv` and
+//!   `from_csv_stream`, serde records as a `text/csv` body with a header
+//!   row, serialized a bounded step at a time (`docs/databases.md` in the
+//!   repository maps database drivers to them).
+//! - **`deflate`**: compressed archive entries (see [`Archive`]).
 //!
 //! # Conditional requests and ranges
 //!
