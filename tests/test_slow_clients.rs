@@ -27,7 +27,7 @@ use suite::{
     eventually,
     kinds::endless_async_writer,
     threads_named,
-    timed::{block, reports_for, timed_server, timed_server_connecting, Make, POOL},
+    timed::{block, reports_for, timed_server, timed_server_connecting, whole_pool, Make, POOL},
     Live,
 };
 
@@ -135,6 +135,7 @@ impl GetFile for Kind {
 fn server() -> suite::TestServer {
     suite::serve_tuned(1, Some(POOL), |cfg| {
         cfg.route("/block", web::get().to(block))
+            .route("/pool", web::get().to(whole_pool))
             .route("/kind/{kind}", Kind::route());
     })
 }
@@ -173,7 +174,6 @@ fn pull_sources_hold_no_thread_while_their_clients_stall() {
     let server = server();
     // Warm up: the worker and its blocking pool.
     assert_fresh_download_completes(&server, "iter");
-    let threads_before = suite::thread_count();
     let mut clients = Vec::new();
     for kind in ["reader", "seekable", "iter", "generator"] {
         clients.extend(stall_many(
@@ -182,12 +182,12 @@ fn pull_sources_hold_no_thread_while_their_clients_stall() {
             STALLED,
         ));
     }
-    // 96 stalled pull downloads: no thread each (the pool has 4, and may
-    // keep them idle), and everything else still answers at once.
-    let threads = suite::thread_count();
-    assert!(
-        threads <= threads_before + POOL,
-        "{threads} threads with {} stalled pull downloads, {threads_before} before",
+    // 96 stalled pull downloads hold no thread: every thread of the
+    // blocking pool (4) is free at once, and everything else still answers.
+    assert_eq!(
+        server.get("/pool").text(),
+        "free",
+        "a blocking thread is held with {} stalled pull downloads",
         clients.len()
     );
     let took = time_block(&server);
@@ -223,9 +223,11 @@ fn stalled_async_writers_hold_no_thread_and_wait_for_their_client() {
     let _serial = serial();
     let server = server();
     assert_fresh_download_completes(&server, "async-writer");
-    let threads_before = suite::thread_count();
+    let writers_before = threads_named("downloadview-wr");
     let clients = stall_many(&server, "/kind/async-writer?size=1073741824", STALLED);
-    assert!(suite::thread_count() <= threads_before + 1);
+    // No thread of their own, none of the blocking pool's.
+    assert_eq!(server.get("/pool").text(), "free");
+    assert!(threads_named("downloadview-wr") <= writers_before);
     let took = time_block(&server);
     assert!(took < Duration::from_secs(1), "web::block took {took:?}");
     assert_fresh_download_completes(&server, "async-writer");
@@ -325,7 +327,7 @@ fn send_timeout_abandons_a_stalled_download_of_every_blocking_kind() {
         ("/timed/iter", iter),
         ("/timed/reader", reader),
     ]);
-    let threads_before = suite::thread_count();
+    let writers_before = threads_named("downloadview-wr");
     let mut clients = Vec::new();
     for path in ["/timed/writer", "/timed/iter", "/timed/reader"] {
         clients.push(suite::stall(server.addr, path));
@@ -344,13 +346,15 @@ fn send_timeout_abandons_a_stalled_download_of_every_blocking_kind() {
         assert_timed_out(path);
     }
     assert_eq!(*errors.lock().unwrap(), [io::ErrorKind::BrokenPipe]);
-    // The writer thread went back to its pool (idle, it ends after 10 s);
-    // the blocking pool is free. At most: the pool, that writer thread, and
-    // the send_timeout thread if this test started it.
-    let threads = suite::thread_count();
+    // Every thread of the blocking pool is free again (no step holds one),
+    // and the writer thread went back to its pool (idle, it ends after 10 s):
+    // no writer thread was added for good. (Counted by name: the process's
+    // other threads come and go with the binary's other tests.)
+    assert_eq!(server.get("/pool").text(), "free");
+    let writers = threads_named("downloadview-wr");
     assert!(
-        threads <= threads_before + POOL + 2,
-        "{threads} threads after the timeouts, {threads_before} before"
+        writers <= writers_before + 1,
+        "{writers} writer threads after the timeouts, {writers_before} before"
     );
     assert!(time_block(&server) < Duration::from_secs(1));
     // The clients read on: the connection is aborted, never a clean end.

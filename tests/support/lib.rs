@@ -26,6 +26,4 @@ pub use client::{
 pub use demo::DemoProcess;
 pub use logs::captured_logs;
 pub use server::{serve, serve_connecting, serve_h2c, serve_tuned, serve_with, TestServer};
-pub use watch::{
-    assert_abandoned, assert_timed_out, eventually, thread_count, threads_named, Live,
-};
+pub use watch::{assert_abandoned, assert_timed_out, eventually, threads_named, Live};

@@ -3,7 +3,10 @@
 //! reports it kept. The slow-client tests time stalled downloads out with it;
 //! the async-writer tests read how their downloads ended from its reports.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    sync::{Arc, Condvar, Mutex},
+    time::Duration,
+};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use downloadview::{DownloadError, DownloadReport, GetFile, VirtualDownloadView, VirtualFile};
@@ -58,8 +61,32 @@ pub async fn block() -> HttpResponse {
     HttpResponse::Ok().body(answer.to_string())
 }
 
-/// Serves each route's [`Make`] through the timed view (any method), and
-/// `/block`, on one worker with a blocking pool of [`POOL`] threads.
+/// Whether every thread of the blocking pool is free: [`POOL`] blocking
+/// calls that each wait (up to 2 s) until all of them run at once answer
+/// `"free"`; a pool with a thread held elsewhere answers `"busy"` (`/pool` on
+/// every server of [`timed_server`]).
+pub async fn whole_pool() -> HttpResponse {
+    let running = Arc::new((Mutex::new(0usize), Condvar::new()));
+    let calls = (0..POOL).map(|_| {
+        let running = Arc::clone(&running);
+        web::block(move || {
+            let (count, all) = &*running;
+            let mut count = count.lock().unwrap();
+            *count += 1;
+            all.notify_all();
+            let (count, _) = all
+                .wait_timeout_while(count, Duration::from_secs(2), |n| *n < POOL)
+                .unwrap();
+            *count >= POOL
+        })
+    });
+    let together = futures_util::future::join_all(calls).await;
+    let free = together.into_iter().all(|call| call.unwrap_or(false));
+    HttpResponse::Ok().body(if free { "free" } else { "busy" })
+}
+
+/// Serves each route's [`Make`] through the timed view (any method),
+/// `/block` and `/pool`, on one worker with a blocking pool of [`POOL`] threads.
 pub fn timed_server(routes: Vec<(&'static str, Make)>) -> TestServer {
     timed_server_connecting(|_, _| {}, routes)
 }
@@ -70,7 +97,8 @@ pub fn timed_server_connecting(
     routes: Vec<(&'static str, Make)>,
 ) -> TestServer {
     serve_connecting(1, Some(POOL), on_connect, move |cfg| {
-        cfg.route("/block", web::get().to(block));
+        cfg.route("/block", web::get().to(block))
+            .route("/pool", web::get().to(whole_pool));
         for (path, make) in routes.clone() {
             cfg.route(
                 path,

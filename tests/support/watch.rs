@@ -34,13 +34,6 @@ pub fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bool {
     check()
 }
 
-/// The number of threads of this process.
-pub fn thread_count() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .map(|dir| dir.count())
-        .expect("/proc/self/task")
-}
-
 /// The threads of this process whose name starts with `prefix` (names are
 /// cut at 15 bytes).
 pub fn threads_named(prefix: &str) -> usize {
