@@ -1,6 +1,6 @@
 //! Archives over HTTP (SPEC §13): the demo's `/archive/` and archives of
-//! every source kind, opened by Python's `zipfile`, Info-ZIP `unzip` and
-//! libarchive's `bsdtar`; exact `Content-Length`; HEAD of 100 GiB; Range,
+//! every source kind, opened by Python's `zipfile`, Info-ZIP `unzip`,
+//! libarchive's `bsdtar` and Java's streaming `ZipInputStream`; exact `Content-Length`; HEAD of 100 GiB; Range,
 //! multipart and `If-Range`; `curl -C -` resuming byte-exactly; failing
 //! entries and clients that leave.
 
@@ -62,9 +62,64 @@ fn tool(name: &str) -> Command {
         .unwrap_or(false);
     assert!(
         found,
-        "`{name}` is needed: apt-get install -y python3 unzip libarchive-tools"
+        "`{name}` is needed: apt-get install -y python3 unzip libarchive-tools default-jdk-headless \
+         (.ci/run installs them)"
     );
     Command::new(name)
+}
+
+/// Runs `command` with `input` on its standard input (fed from another
+/// thread, so that a large output cannot block it); its standard output,
+/// or its standard error when it fails.
+fn pipe_through(mut command: Command, input: &[u8]) -> Result<Vec<u8>, String> {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut stdin = child.stdin.take().expect("stdin");
+    let data = input.to_vec();
+    // The reader may stop early (a failure): a broken pipe is its answer.
+    let feeder = thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    feeder.join().expect("feeder");
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// Entries written as `name NUL length NUL bytes`, one after the other.
+fn parse_entries(mut rest: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut entries = Vec::new();
+    while !rest.is_empty() {
+        let nul = rest.iter().position(|&b| b == 0).expect("name");
+        let name = String::from_utf8(rest[..nul].to_vec()).expect("UTF-8 name");
+        rest = &rest[nul + 1..];
+        let nul = rest.iter().position(|&b| b == 0).expect("length");
+        let len: usize = std::str::from_utf8(&rest[..nul]).unwrap().parse().unwrap();
+        rest = &rest[nul + 1..];
+        entries.push((name, rest[..len].to_vec()));
+        rest = &rest[len..];
+    }
+    entries
+}
+
+/// Reads `zip` as Java, Kotlin and Android code reads one from an HTTP
+/// response: `java.util.zip.ZipInputStream` on a stream, entry by entry
+/// (tests/java/ReadZipStream.java, every CRC and size checked). Each
+/// entry's name and bytes, or Java's error.
+fn read_with_java(zip: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut java = tool("java");
+    java.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/java/ReadZipStream.java"
+    ));
+    pipe_through(java, zip).map(|out| parse_entries(&out))
 }
 
 fn run_ok(mut command: Command, what: &str) -> String {
@@ -101,26 +156,10 @@ fn open_everywhere(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
         "bsdtar -tvf",
     );
     // libarchive reading from a pipe (no seeking): every entry's bytes.
-    let mut piped = tool("bsdtar")
-        .args(["-xOf", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("bsdtar");
-    let mut stdin = piped.stdin.take().expect("stdin");
-    let data = zip.to_vec();
-    let feeder = thread::spawn(move || {
-        let _ = stdin.write_all(&data);
-    });
-    let out = piped.wait_with_output().expect("bsdtar -xOf -");
-    feeder.join().expect("feeder");
-    assert!(
-        out.status.success(),
-        "bsdtar -xOf -: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let piped_bytes = out.stdout;
+    let mut bsdtar = tool("bsdtar");
+    bsdtar.args(["-xOf", "-"]);
+    let piped_bytes =
+        pipe_through(bsdtar, zip).unwrap_or_else(|err| panic!("bsdtar -xOf -: {err}"));
     let script = r#"
 import sys, zipfile
 with zipfile.ZipFile(sys.argv[1]) as z:
@@ -139,18 +178,7 @@ with zipfile.ZipFile(sys.argv[1]) as z:
         "python zipfile: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut entries = Vec::new();
-    let mut rest = &out.stdout[..];
-    while !rest.is_empty() {
-        let nul = rest.iter().position(|&b| b == 0).expect("name");
-        let name = String::from_utf8(rest[..nul].to_vec()).expect("UTF-8 name");
-        rest = &rest[nul + 1..];
-        let nul = rest.iter().position(|&b| b == 0).expect("length");
-        let len: usize = std::str::from_utf8(&rest[..nul]).unwrap().parse().unwrap();
-        rest = &rest[nul + 1..];
-        entries.push((name, rest[..len].to_vec()));
-        rest = &rest[len..];
-    }
+    let entries = parse_entries(&out.stdout);
     let concatenated: Vec<u8> = entries
         .iter()
         .flat_map(|(_, d)| d.iter().copied())
@@ -174,7 +202,7 @@ fn demo_server() -> suite::TestServer {
 }
 
 #[test]
-fn the_demo_archive_opens_in_python_unzip_and_bsdtar() {
+fn the_demo_archive_opens_in_python_unzip_bsdtar_and_java() {
     let server = demo_server();
     let res = server.get("/archive/?size=3000000");
     assert_eq!(res.status, 200);
@@ -197,6 +225,9 @@ fn the_demo_archive_opens_in_python_unzip_and_bsdtar() {
     assert_eq!(entries[0].1, b"Hello world!\n");
     assert_eq!(entries[1].1, b"Hello world!\n");
     assert!(entries[2].1 == pattern(0, 3_000_000), "data.bin differs");
+    // Java's streaming reader: every entry states its CRC ahead.
+    let java = read_with_java(&res.body).unwrap_or_else(|err| panic!("Java: {err}"));
+    assert!(java == entries, "Java's ZipInputStream read other entries");
     // HEAD: the same headers, no body, nothing produced.
     let head = server.head("/archive/?size=3000000");
     assert_eq!(
@@ -722,6 +753,94 @@ fn a_deflated_archive_is_chunked_unrangeable_and_opens_everywhere() {
     assert!(entries[1].1 == pattern(0, 100_000));
     assert!(entries[2].1.is_empty());
     assert!(res.body.len() < text.len(), "deflate compressed nothing");
+}
+
+#[test]
+fn javas_zip_input_stream_reads_stored_entries_whose_crc_is_known_ahead() {
+    let generated = |crc: Option<u32>| {
+        let file = VirtualFile::from_generator(100_000, |offset| {
+            std::iter::once(Bytes::from(pattern(offset, 100_000 - offset)))
+        });
+        match crc {
+            Some(crc) => file.with_crc32(crc),
+            None => file,
+        }
+    };
+    let crc = crc32fast::hash(&pattern(0, 100_000));
+    let server = serve(vec![
+        (
+            "/known",
+            make(move || {
+                Ok(Archive::new()
+                    .entry("memory.txt", VirtualFile::from_static(b"in memory\n"))
+                    .entry("generated.bin", generated(Some(crc)))
+                    .build()?)
+            }),
+        ),
+        (
+            "/unknown",
+            make(move || {
+                Ok(Archive::new()
+                    .entry("generated.bin", generated(None))
+                    .build()?)
+            }),
+        ),
+        (
+            "/deflated",
+            make(move || {
+                Ok(Archive::new()
+                    .entry("generated.bin", generated(None))
+                    .deflate()
+                    .build()?)
+            }),
+        ),
+        (
+            "/wrong",
+            make(move || {
+                Ok(Archive::new()
+                    .entry("generated.bin", generated(Some(crc ^ 1)))
+                    .build()?)
+            }),
+        ),
+    ]);
+    // Stored, every CRC ahead: read entry by entry.
+    let known = server.get("/known");
+    assert!(known.complete);
+    let entries = read_with_java(&known.body).unwrap_or_else(|err| panic!("Java: {err}"));
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        entries[0],
+        ("memory.txt".to_owned(), b"in memory\n".to_vec())
+    );
+    assert!(entries[1].1 == pattern(0, 100_000));
+    assert_eq!(open_everywhere(&known.body), entries);
+    // Stored with a data descriptor (CRC unknown ahead): Java refuses it, as
+    // the docs say, and the other readers do not.
+    let unknown = server.get("/unknown");
+    let err = read_with_java(&unknown.body).unwrap_err();
+    assert!(
+        err.contains("only DEFLATED entries can have EXT descriptor"),
+        "{err}"
+    );
+    assert_eq!(open_everywhere(&unknown.body).len(), 1);
+    // Deflated, with a descriptor: what Java streams without a CRC ahead.
+    let deflated = server.get("/deflated");
+    let entries = read_with_java(&deflated.body).unwrap_or_else(|err| panic!("Java: {err}"));
+    assert!(entries[0].1 == pattern(0, 100_000));
+    // A CRC stated wrongly: the archive is aborted at the end of the entry,
+    // never completed, and reported as a failing source.
+    let wrong = server.get("/wrong");
+    assert!(
+        !wrong.complete,
+        "an archive with a wrong CRC looked complete"
+    );
+    assert!(eventually(Duration::from_secs(2), || {
+        reports().lock().unwrap().iter().any(|r| {
+            r.path() == "/wrong"
+                && r.outcome == Outcome::SourceFailed
+                && r.error.as_deref().is_some_and(|e| e.contains("CRC-32"))
+        })
+    }));
 }
 
 #[test]

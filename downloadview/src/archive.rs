@@ -24,6 +24,17 @@ use crate::{
 ///   known, so is the archive's, exactly: `Content-Length` is sent and HEAD
 ///   costs nothing, even for 100 GiB. ZIP64 is used when an entry or the
 ///   archive passes 4 GiB, or past 65,535 entries.
+/// - **Streaming readers**: a stored entry whose CRC-32 is known before its
+///   data has its CRC and sizes in its local header and no data descriptor
+///   after its data. Known means in-memory content (hashed once, when the
+///   archive is built, on the thread that builds it) or a CRC given with
+///   [`VirtualFile::with_crc32`] (stored beside the data). Every other entry
+///   is followed by a data descriptor. Python's `zipfile`, Info-ZIP `unzip`
+///   and libarchive (also from a pipe) read both forms; Java's streaming
+///   `java.util.zip.ZipInputStream`, how Java, Kotlin and Android code reads
+///   a zip from an HTTP response, reads a stored entry only with its CRC
+///   ahead (else: "only DEFLATED entries can have EXT descriptor"), and a
+///   deflated entry always: give the CRC, or use deflate, for those readers.
 /// - **Range** requests work when every entry can serve ranges (in memory,
 ///   seekable readers, offset-aware generators): a range holds exactly the
 ///   bytes of the full download at those offsets, so `curl -C -` and browsers
@@ -165,6 +176,13 @@ impl Archive {
             name: name.clone(),
             size: file.size(),
             mtime: file.last_modified(),
+            // Only a stored entry's local header can state its CRC (a
+            // deflated one's compressed size comes after its data anyway).
+            crc: match method {
+                Method::Stored => file.crc32_ahead(),
+                #[cfg(feature = "deflate")]
+                Method::Deflate => None,
+            },
         });
         let layout = Layout::plan(metas, method).map_err(ArchiveError)?;
         let etag = zip::validators::etag(&layout, self.entries.iter().map(|(_, f)| f.etag()));

@@ -145,6 +145,7 @@ pub struct VirtualFile {
     content_type: Option<Cow<'static, str>>,
     last_modified: Option<SystemTime>,
     etag: Option<EntityTag>,
+    crc32: Option<u32>,
 }
 
 impl VirtualFile {
@@ -189,6 +190,7 @@ impl VirtualFile {
             content_type: None,
             last_modified: None,
             etag: None,
+            crc32: None,
         }
     }
 
@@ -560,6 +562,55 @@ impl VirtualFile {
     pub fn with_etag(mut self, etag: EntityTag) -> Self {
         self.etag = Some(etag);
         self
+    }
+
+    /// States the CRC-32 (IEEE, as zip uses and `crc32fast` computes) of the
+    /// content, for archives: a stored [`Archive`](crate::Archive) entry of
+    /// known size whose CRC is known writes it in its local header, with no
+    /// data descriptor after its data, which is what streaming zip readers
+    /// such as Java's `java.util.zip.ZipInputStream` need. In-memory content
+    /// is hashed when the archive is built; for other sources, give the CRC
+    /// you stored beside the data (a database column, object metadata).
+    ///
+    /// A source whose bytes do not have this CRC aborts the archive's
+    /// download when its entry ends (the archive already sent would be
+    /// corrupt). A plain download ignores it.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// let report = b"quarterly numbers\n";
+    /// // Stored beside the data when it was written:
+    /// let crc = crc32fast::hash(report);
+    /// let file = VirtualFile::from_iter([&report[..9], &report[9..]])
+    ///     .with_size(report.len() as u64)
+    ///     .with_crc32(crc);
+    /// assert_eq!(file.crc32(), Some(crc));
+    /// ```
+    pub fn with_crc32(mut self, crc32: u32) -> Self {
+        self.crc32 = Some(crc32);
+        self
+    }
+
+    /// The CRC-32 stated with [`with_crc32`](Self::with_crc32), if any.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// assert_eq!(VirtualFile::from_static(b"abc").crc32(), None); // computed by archives, not here
+    /// ```
+    pub fn crc32(&self) -> Option<u32> {
+        self.crc32
+    }
+
+    /// The CRC-32 an archive can state ahead: the one given, or in-memory
+    /// content's own (hashed here) when its length is the declared size.
+    pub(crate) fn crc32_ahead(&self) -> Option<u32> {
+        match &self.source {
+            _ if self.crc32.is_some() => self.crc32,
+            Source::Bytes(bytes) if self.size == Some(bytes.len() as u64) => {
+                Some(crc32fast::hash(bytes))
+            }
+            _ => None,
+        }
     }
 
     /// The body source, leaving an empty one in its place.

@@ -468,6 +468,7 @@ fn descriptor_lookalikes_in_the_data_are_data() {
             name: "tricky.bin".into(),
             size: Some(tricky.len() as u64),
             mtime: None,
+            crc: None,
         }],
         Method::Stored,
     )

@@ -23,6 +23,10 @@ pub(crate) struct EntryMeta {
     pub(crate) size: Option<u64>,
     /// Its modification time, written as a DOS time (APPNOTE 4.4.6).
     pub(crate) mtime: Option<SystemTime>,
+    /// The CRC-32 of its content, when known before its data: a stored entry
+    /// of known size then states it in its local header, and has no data
+    /// descriptor.
+    pub(crate) crc: Option<u32>,
 }
 
 /// A stretch of the archive, in order.
@@ -67,6 +71,18 @@ pub(super) struct Entry {
     pub(super) header: Header,
     /// Its local file header: a slice of one buffer shared by all entries.
     pub(super) local: Bytes,
+}
+
+impl Entry {
+    /// The length of its data descriptor: 0 when it has none.
+    #[cfg(test)]
+    fn descriptor_len(&self) -> u64 {
+        if self.header.has_descriptor() {
+            records::descriptor_len(self.header.zip64)
+        } else {
+            0
+        }
+    }
 }
 
 /// The planned archive: the entries' headers and every segment's place.
@@ -141,13 +157,19 @@ impl Layout {
                     ),
                 };
                 let (time, date) = records::dos_date_time(meta.mtime);
+                // The CRC goes ahead of the data only with the sizes: a
+                // stored entry of known size. A deflated entry's compressed
+                // size is known only at its end: it keeps its descriptor.
+                let crc = meta.crc.filter(|_| local_size.is_some());
+                let descriptor = if crc.is_some() { 0 } else { FLAG_DESCRIPTOR };
                 Header {
-                    flags: FLAG_DESCRIPTOR | if meta.name.is_ascii() { 0 } else { FLAG_UTF8 },
+                    flags: descriptor | if meta.name.is_ascii() { 0 } else { FLAG_UTF8 },
                     method,
                     time,
                     date,
                     zip64,
                     local_size,
+                    crc,
                 }
             })
             .collect();
@@ -201,10 +223,12 @@ impl Layout {
                 Method::Deflate => None,
             };
             place(Segment::Data { entry: index }, data)?;
-            place(
-                Segment::Descriptor { entry: index },
-                Some(records::descriptor_len(entry.header.zip64)),
-            )?;
+            if entry.header.has_descriptor() {
+                place(
+                    Segment::Descriptor { entry: index },
+                    Some(records::descriptor_len(entry.header.zip64)),
+                )?;
+            }
             // What the directory will say, when it is known now (the CRC
             // does not change a record's length).
             if let (Some(offset), Some(size)) = (at, data) {
@@ -250,7 +274,8 @@ impl Layout {
     }
 
     /// The segments in archive order: for each entry its local header, data
-    /// and descriptor, then the directory.
+    /// and descriptor (unless its CRC is in its local header), then the
+    /// directory.
     #[cfg(test)]
     pub(crate) fn segments(&self) -> &[Placed] {
         &self.segments
@@ -380,10 +405,7 @@ impl Layout {
             None => Ok(0),
             Some((entry, w)) => add(
                 add(Some(w.offset), Some(entry.local.len() as u64))?,
-                add(
-                    Some(w.compressed),
-                    Some(records::descriptor_len(entry.header.zip64)),
-                )?,
+                add(Some(w.compressed), Some(entry.descriptor_len()))?,
             )
             .map(|end| end.unwrap_or(0)),
         }

@@ -20,10 +20,20 @@
 //! `bsdtar` 3.6.2 (see `interop.rs`), reading from a file and, for `bsdtar`,
 //! from a pipe.
 //!
-//! - **Data descriptors** (4.4.4 bit 3, 4.3.9) on every entry, with their
-//!   signature: the CRC is only known once the data has gone out, and
+//! - **The CRC in the local header when it is known before the data**: a
+//!   stored entry of known size whose CRC-32 is known when the archive is
+//!   planned (in-memory content, hashed then; or a CRC the caller gives with
+//!   `VirtualFile::with_crc32`) states its CRC and sizes in its local header,
+//!   bit 3 clear, and has no data descriptor: what every reader, including
+//!   Java's `java.util.zip.ZipInputStream`, reads as it streams. The
+//!   assembler checks the data against the stated CRC and fails the archive
+//!   on a mismatch.
+//! - **Data descriptors** (4.4.4 bit 3, 4.3.9) on every other entry, with
+//!   their signature: the CRC is only known once the data has gone out, and
 //!   libarchive's streaming reader finds the end of stored data by looking
-//!   for the signature followed by the running CRC.
+//!   for the signature followed by the running CRC. Java's `ZipInputStream`
+//!   refuses a stored entry with a descriptor ("only DEFLATED entries can
+//!   have EXT descriptor"); deflated entries with one it reads.
 //! - **The local header of a stored entry of known size holds its real
 //!   sizes** (and a zero CRC). APPNOTE 4.4.4 says the three fields are zero
 //!   with bit 3; but it is what Info-ZIP `zip` and `bsdtar` themselves write
@@ -96,6 +106,18 @@ pub(crate) enum ZipError {
         /// It gave `produced` bytes or more: it was stopped there.
         more: bool,
     },
+    /// An entry's data does not have the CRC-32 stated for it in its local
+    /// header (given with `VirtualFile::with_crc32`).
+    CrcMismatch {
+        /// The entry.
+        index: usize,
+        /// Its name.
+        name: String,
+        /// The CRC stated ahead.
+        stated: u32,
+        /// The CRC of the bytes its source gave.
+        computed: u32,
+    },
     /// An entry planned without ZIP64 grew past what its fields can hold
     /// (compressed data past its bound).
     Overflow {
@@ -130,6 +152,15 @@ impl fmt::Display for ZipError {
                 f,
                 "archive entry {index} ({name:?}): declared {declared} bytes, but its source gave {}{produced}",
                 if *more { "at least " } else { "" }
+            ),
+            ZipError::CrcMismatch {
+                index,
+                name,
+                stated,
+                computed,
+            } => write!(
+                f,
+                "archive entry {index} ({name:?}): its CRC-32 was given as {stated:08x}, but its source gave bytes of CRC-32 {computed:08x}"
             ),
             ZipError::Overflow { index, name } => write!(
                 f,

@@ -42,7 +42,8 @@ const END_LEN: u64 = 22;
 const ZIP64_LOCAL_EXTRA_LEN: u16 = 4 + 16;
 
 /// 4.4.4 general purpose bit 3: the CRC and sizes follow the data in a data
-/// descriptor (the CRC is only known once the data has been produced).
+/// descriptor (set on the entries whose CRC is only known once their data
+/// has been produced).
 pub(super) const FLAG_DESCRIPTOR: u16 = 1 << 3;
 /// 4.4.4 general purpose bit 11 ("language encoding flag"): the name is UTF-8.
 pub(super) const FLAG_UTF8: u16 = 1 << 11;
@@ -123,9 +124,18 @@ pub(super) struct Header {
     /// The sizes the local header states, when they are known before the
     /// data (stored entries of known size): `None` writes zeros (4.4.4).
     pub(super) local_size: Option<u64>,
+    /// The CRC-32 the local header states, when it is known before the data
+    /// (with the sizes): the entry then has no data descriptor and bit 3 is
+    /// clear. `None` writes zero, and the CRC goes in the descriptor.
+    pub(super) crc: Option<u32>,
 }
 
 impl Header {
+    /// Whether a data descriptor follows the entry's data (bit 3).
+    pub(super) fn has_descriptor(&self) -> bool {
+        self.flags & FLAG_DESCRIPTOR != 0
+    }
+
     fn version_needed(&self) -> u16 {
         if self.zip64 {
             VERSION_ZIP64
@@ -141,11 +151,11 @@ impl Header {
 /// ```text
 /// local file header signature     4  0x04034b50
 /// version needed to extract       2  20, or 45 with ZIP64
-/// general purpose bit flag        2  bit 3 always, bit 11 for non-ASCII names
+/// general purpose bit flag        2  bit 3 unless the CRC is known, bit 11 for non-ASCII names
 /// compression method              2
 /// last mod file time              2
 /// last mod file date              2
-/// crc-32                          4  0: it is in the data descriptor
+/// crc-32                          4  the CRC if known, else 0: it is in the data descriptor
 /// compressed size                 4  the size if known, else 0; 0xFFFFFFFF with ZIP64
 /// uncompressed size               4  same
 /// file name length                2
@@ -161,7 +171,7 @@ pub(super) fn local_header(header: &Header, name: &str, out: &mut BytesMut) {
     out.put_u16_le(header.method.code());
     out.put_u16_le(header.time);
     out.put_u16_le(header.date);
-    out.put_u32_le(0);
+    out.put_u32_le(header.crc.unwrap_or(0));
     let narrow = if header.zip64 {
         U32_SENTINEL
     } else {
@@ -586,6 +596,7 @@ mod tests {
                 date: 33,
                 zip64,
                 local_size: Some(size),
+                crc: None,
             };
             let mut out = BytesMut::new();
             local_header(&header, &name, &mut out);
@@ -614,6 +625,7 @@ mod tests {
             date: 0x5678,
             zip64: false,
             local_size: Some(5),
+            crc: None,
         };
         let mut out = BytesMut::new();
         local_header(&header, "é", &mut out);

@@ -44,6 +44,8 @@ pub(super) struct TestEntry {
     pub(super) declared: Option<u64>,
     pub(super) actual: u64,
     pub(super) mtime: Option<SystemTime>,
+    /// The CRC-32 the layout is told before the data, if any.
+    pub(super) stated_crc: Option<u32>,
 }
 
 impl TestEntry {
@@ -53,7 +55,14 @@ impl TestEntry {
             declared: Some(size),
             actual: size,
             mtime: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
+            stated_crc: None,
         }
+    }
+
+    /// The same entry with its CRC known before its data, as entry `index`.
+    pub(super) fn crc_ahead(mut self, index: usize) -> TestEntry {
+        self.stated_crc = Some(self.crc(index));
+        self
     }
 
     pub(super) fn unknown_size(mut self) -> TestEntry {
@@ -66,6 +75,7 @@ impl TestEntry {
             name: self.name.clone(),
             size: self.declared,
             mtime: self.mtime,
+            crc: self.stated_crc,
         }
     }
 
@@ -193,6 +203,8 @@ fn segments_tile_the_archive() {
         TestEntry::new("empty", 0),
         TestEntry::new("dir/b.bin", 3000),
         TestEntry::new("été.txt", 5),
+        TestEntry::new("ahead.txt", 40).crc_ahead(4),
+        TestEntry::new("ahead-empty", 0).crc_ahead(5),
     ];
     for limits in [Limits::ZIP, small()] {
         let layout = layout_of(&entries, limits).unwrap();
@@ -200,6 +212,7 @@ fn segments_tile_the_archive() {
         assert_eq!(layout.size(), Some(bytes.len() as u64));
         let mut expected_offset = 0;
         let mut written = Vec::new();
+        let mut header_at = 0;
         let segments: &[Placed] = layout.segments();
         for placed in segments {
             let (Some(offset), Some(len)) = (placed.offset, placed.len) else {
@@ -211,8 +224,22 @@ fn segments_tile_the_archive() {
                 Segment::Fixed(fixed) => {
                     assert_eq!(&fixed[..], here);
                     assert_eq!(&here[..4], b"PK\x03\x04");
+                    header_at = offset;
                 }
-                Segment::Data { entry } => assert_eq!(here, entries[*entry].bytes(*entry)),
+                Segment::Data { entry } => {
+                    let e = &entries[*entry];
+                    assert_eq!(here, e.bytes(*entry));
+                    if let Some(crc) = e.stated_crc {
+                        // No descriptor follows: the directory's record is
+                        // known here.
+                        written.push(Written {
+                            crc,
+                            compressed: e.actual,
+                            uncompressed: e.actual,
+                            offset: header_at,
+                        });
+                    }
+                }
                 Segment::Descriptor { entry } => {
                     let e = &entries[*entry];
                     let crc = e.crc(*entry);
@@ -222,7 +249,7 @@ fn segments_tile_the_archive() {
                         crc,
                         compressed: e.actual,
                         uncompressed: e.actual,
-                        offset: layout.segments()[3 * entry].offset.unwrap(),
+                        offset: header_at,
                     });
                 }
                 Segment::Directory => {
@@ -233,6 +260,76 @@ fn segments_tile_the_archive() {
             expected_offset += len;
         }
     }
+}
+
+/// The little-endian integer of `N` bytes at `at`.
+fn le(bytes: &[u8], at: usize, n: usize) -> u64 {
+    bytes[at..at + n]
+        .iter()
+        .rev()
+        .fold(0, |v, &b| v << 8 | u64::from(b))
+}
+
+#[test]
+fn a_crc_known_ahead_is_in_the_local_header_and_no_descriptor_follows() {
+    let ahead = [TestEntry::new("a.txt", 12).crc_ahead(0)];
+    let behind = [TestEntry::new("a.txt", 12)];
+    let bytes = archive(layout_of(&ahead, Limits::ZIP).unwrap(), &ahead, &[5]).unwrap();
+    // APPNOTE 4.3.7: flags at 6 (bit 3 clear), CRC at 14, sizes at 18 and 22.
+    assert_eq!(le(&bytes, 6, 2) & 1 << 3, 0);
+    assert_eq!(le(&bytes, 14, 4), u64::from(ahead[0].crc(0)));
+    assert_eq!((le(&bytes, 18, 4), le(&bytes, 22, 4)), (12, 12));
+    // The data, then at once the central header: no descriptor signature.
+    let central = 30 + 5 + 12;
+    assert_eq!(&bytes[central..central + 4], b"PK\x01\x02");
+    assert!(!bytes.windows(4).any(|w| w == b"PK\x07\x08"));
+    // The central header says the same (flags at 8, CRC at 16).
+    assert_eq!(le(&bytes, central + 8, 2) & 1 << 3, 0);
+    assert_eq!(le(&bytes, central + 16, 4), u64::from(ahead[0].crc(0)));
+    // Without the CRC: bit 3, zero CRC, a 16-byte descriptor.
+    let other = archive(layout_of(&behind, Limits::ZIP).unwrap(), &behind, &[5]).unwrap();
+    assert_eq!(other.len(), bytes.len() + 16);
+    assert_eq!(le(&other, 6, 2) & 1 << 3, 1 << 3);
+    assert_eq!(le(&other, 14, 4), 0);
+}
+
+#[test]
+fn a_zip64_entry_with_its_crc_ahead_has_no_descriptor_either() {
+    let entries = [TestEntry::new("big", 300).crc_ahead(0)];
+    let limits = small();
+    let layout = layout_of(&entries, limits).unwrap();
+    let bytes = archive(layout.clone(), &entries, &[64]).unwrap();
+    assert_eq!(layout.size(), Some(bytes.len() as u64));
+    // Version 4.5, the sizes in the ZIP64 extra field, the CRC in the header.
+    assert_eq!(le(&bytes, 4, 2), 45);
+    assert_eq!(le(&bytes, 14, 4), u64::from(entries[0].crc(0)));
+    assert_eq!(le(&bytes, 18, 4), 0xFFFF_FFFF);
+    assert!(!bytes.windows(4).any(|w| w == b"PK\x07\x08"));
+}
+
+#[test]
+fn data_that_does_not_match_its_stated_crc_fails_the_archive() {
+    let mut entries = [
+        TestEntry::new("ok.txt", 10).crc_ahead(0),
+        TestEntry::new("liar.txt", 10),
+    ];
+    entries[1].stated_crc = Some(entries[1].crc(1) ^ 1);
+    let err = archive(layout_of(&entries, Limits::ZIP).unwrap(), &entries, &[3]).unwrap_err();
+    assert!(
+        matches!(&err, ZipError::CrcMismatch { index: 1, name, .. } if name == "liar.txt"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("liar.txt"), "{err}");
+}
+
+#[cfg(feature = "deflate")]
+#[test]
+fn a_deflated_entry_keeps_its_descriptor_with_a_known_crc() {
+    let entries = [TestEntry::new("a.txt", 500).crc_ahead(0)];
+    let layout = Layout::plan(entries.iter().map(TestEntry::meta), Method::Deflate).unwrap();
+    let bytes = archive(layout, &entries, &[100]).unwrap();
+    assert_eq!(le(&bytes, 6, 2) & 1 << 3, 1 << 3);
+    assert!(bytes.windows(4).any(|w| w == b"PK\x07\x08"));
 }
 
 #[test]
@@ -288,6 +385,7 @@ fn sizes_of_a_100_gib_archive_without_a_byte() {
             name: format!("part-{i}.bin"),
             size: Some(10 * GIB),
             mtime: None,
+            crc: None,
         })
         .collect();
     let started = std::time::Instant::now();
@@ -309,6 +407,7 @@ fn sizes_that_add_up_past_u64_are_refused() {
         name: name.into(),
         size: Some(u64::MAX / 2),
         mtime: None,
+        crc: None,
     };
     assert_eq!(
         Layout::plan([huge("a"), huge("b")], Method::Stored),
@@ -455,12 +554,13 @@ pub(super) fn entries_strategy() -> impl Strategy<Value = Vec<TestEntry>> {
         prop_oneof![0u64..8, 0u64..300, 1000u64..3000],
         prop::bool::weighted(0.15),
         prop::option::of(0u64..5_000_000_000),
+        prop::bool::weighted(0.4),
     );
     proptest::collection::vec(entry, 0..12).prop_map(|specs| {
         specs
             .into_iter()
             .enumerate()
-            .map(|(i, (size, unknown, secs))| {
+            .map(|(i, (size, unknown, secs, ahead))| {
                 let name = if i % 3 == 1 {
                     format!("dir{}/fichier-{i}.txt", i % 2)
                 } else {
@@ -468,6 +568,9 @@ pub(super) fn entries_strategy() -> impl Strategy<Value = Vec<TestEntry>> {
                 };
                 let mut entry = TestEntry::new(&name, size);
                 entry.mtime = secs.map(|s| UNIX_EPOCH + Duration::from_secs(s));
+                if ahead {
+                    entry = entry.crc_ahead(i);
+                }
                 if unknown {
                     entry = entry.unknown_size();
                 }
@@ -501,18 +604,33 @@ proptest! {
         prop_assert_eq!(layout.size(), Some(bytes.len() as u64));
 
         // With some sizes unknown: no size promised, and the same archive
-        // but for the ZIP64 form of the unknown ones that would not be ZIP64
-        // if known: 20 bytes of extra field, 8 of descriptor, each.
+        // but for the ZIP64 form of the unknown ones: 20 bytes of extra field
+        // for those that would not be ZIP64 if known, and a 24-byte
+        // descriptor instead of a 16-byte one (ZIP64 when known: 24), or of
+        // none (CRC known ahead, which needs the size).
         let layout = layout_of(&entries, limits).unwrap();
         let any_unknown = entries.iter().any(|e| e.declared.is_none());
         prop_assert_eq!(layout.size().is_none(), any_unknown);
         let other = archive(layout, &entries, &chunk).unwrap();
-        let widened = entries.iter().filter(|e| e.declared.is_none() && e.actual < limits.wide).count();
+        let grown: usize = entries
+            .iter()
+            .filter(|e| e.declared.is_none())
+            .map(|e| {
+                let narrow = e.actual < limits.wide;
+                let known_descriptor = match (e.stated_crc, narrow) {
+                    (Some(_), _) => 0,
+                    (None, true) => 16,
+                    (None, false) => 24,
+                };
+                let extra = if narrow { 20 } else { 0 };
+                extra + 24 - known_descriptor
+            })
+            .sum();
         if limits == Limits::ZIP {
-            prop_assert_eq!(other.len(), bytes.len() + 28 * widened);
+            prop_assert_eq!(other.len(), bytes.len() + grown);
         } else {
             // Low limits: the shifted offsets may need ZIP64 fields too.
-            prop_assert!(other.len() >= bytes.len() + 28 * widened);
+            prop_assert!(other.len() >= bytes.len() + grown);
         }
     }
 

@@ -9,7 +9,7 @@ use super::{Layout, Method};
 
 /// Bumped whenever the bytes written for the same entries change (a new
 /// record, another default), so that no cache mixes two layouts' bytes.
-const LAYOUT_VERSION: &[u8] = b"downloadview zip layout 1";
+const LAYOUT_VERSION: &[u8] = b"downloadview zip layout 2";
 
 /// 64-bit FNV-1a (<http://www.isthe.com/chongo/tech/comp/fnv/>): offset
 /// basis and prime. Stable by definition, unlike std's `DefaultHasher`.
@@ -29,7 +29,8 @@ fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
 /// The tag is `"zip-"` and 16 hex digits: the 64-bit FNV-1a of a canonical
 /// encoding of everything that decides the archive's bytes — the layout
 /// version, the method, the entry count, then for each entry its name, its
-/// declared size, the DOS time written for it and its tag, each
+/// declared size, the DOS time written for it, the CRC stated in its local
+/// header (when it is) and its tag, each
 /// length-prefixed (lengths and sizes as u64 little-endian) so that no two
 /// lists encode alike.
 ///
@@ -62,6 +63,10 @@ pub(crate) fn etag<'a>(
         };
         hash = fnv1a(hash, &entry.header.time.to_le_bytes());
         hash = fnv1a(hash, &entry.header.date.to_le_bytes());
+        hash = match entry.header.crc {
+            None => fnv1a(hash, &[0]),
+            Some(crc) => fnv1a(fnv1a(hash, &[1]), &crc.to_le_bytes()),
+        };
         hash = fnv1a(hash, &(tag.tag().len() as u64).to_le_bytes());
         hash = fnv1a(hash, tag.tag().as_bytes());
     }
@@ -110,6 +115,7 @@ mod tests {
             name: name.to_owned(),
             size,
             mtime: Some(UNIX_EPOCH + Duration::from_secs(secs)),
+            crc: None,
         }
     }
 
@@ -153,6 +159,28 @@ mod tests {
                 tags.to_vec(),
             ),
             (base.to_vec(), vec![Some(strong("x2")), tags[1].clone()]),
+            // The CRC stated ahead (another form of the same entry), and
+            // another CRC.
+            (
+                vec![
+                    EntryMeta {
+                        crc: Some(7),
+                        ..base[0].clone()
+                    },
+                    base[1].clone(),
+                ],
+                tags.to_vec(),
+            ),
+            (
+                vec![
+                    EntryMeta {
+                        crc: Some(8),
+                        ..base[0].clone()
+                    },
+                    base[1].clone(),
+                ],
+                tags.to_vec(),
+            ),
             (
                 vec![base[1].clone(), base[0].clone()],
                 vec![tags[1].clone(), tags[0].clone()],

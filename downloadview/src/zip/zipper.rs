@@ -249,8 +249,8 @@ impl Zipper {
         self.window.cursor < self.window.spans.len() && !matches!(self.state, State::Done)
     }
 
-    /// Ends the entry being fed, if any (checking its size and pushing its
-    /// descriptor), then starts the next one (pushing its local header), or
+    /// Ends the entry being fed, if any (checking its size, and its CRC or
+    /// pushing its descriptor), then starts the next one (pushing its local header), or
     /// pushes the next piece of the directory.
     pub(crate) fn advance(&mut self, out: &mut Vec<Piece>) -> Result<Step, ZipError> {
         let result = self.step(out);
@@ -406,14 +406,29 @@ impl Zipper {
             Method::Deflate => open.compressed,
         };
         let crc = open.hasher.finalize();
-        let descriptor = self
-            .layout
-            .descriptor_bytes(open.index, crc, compressed, open.fed)?;
-        let bytes = descriptor.as_slice();
-        if self.window.wants(self.window.pos, bytes.len() as u64) {
-            self.window.take_made(&Bytes::copy_from_slice(bytes), out)?;
-        } else {
-            self.window.skip(bytes.len() as u64)?;
+        match entry.header.crc {
+            // Stated in the local header: the data must match it, or the
+            // archive already sent is corrupt.
+            Some(stated) if stated != crc => {
+                return Err(ZipError::CrcMismatch {
+                    index: open.index,
+                    name: entry.name.clone(),
+                    stated,
+                    computed: crc,
+                })
+            }
+            Some(_) => {}
+            None => {
+                let descriptor = self
+                    .layout
+                    .descriptor_bytes(open.index, crc, compressed, open.fed)?;
+                let bytes = descriptor.as_slice();
+                if self.window.wants(self.window.pos, bytes.len() as u64) {
+                    self.window.take_made(&Bytes::copy_from_slice(bytes), out)?;
+                } else {
+                    self.window.skip(bytes.len() as u64)?;
+                }
+            }
         }
         self.written.push(Written {
             crc,
