@@ -695,6 +695,9 @@ fn hostile_entry_names_are_refused_when_the_archive_is_built() {
         ("a//b", "empty".to_owned()),
         ("dir/", "empty".to_owned()),
         (long.as_str(), "zip limit".to_owned()),
+        ("CON", "Windows device name".to_owned()),
+        ("logs/aux.txt", "Windows device name".to_owned()),
+        ("FINE.TXT", "only by case".to_owned()),
     ] {
         let err = VirtualFile::zip([
             ("fine.txt", VirtualFile::from_static(b"")),
@@ -717,6 +720,27 @@ fn hostile_entry_names_are_refused_when_the_archive_is_built() {
     ])
     .unwrap_err();
     assert!(err.to_string().contains("the same name"), "{err}");
+    // One name in NFC, the other in NFD: one file on macOS.
+    let err = VirtualFile::zip([
+        ("caf\u{e9}.txt", VirtualFile::from_static(b"")),
+        ("cafe\u{301}.txt", VirtualFile::from_static(b"")),
+    ])
+    .unwrap_err();
+    assert!(err.to_string().contains("Unicode normalisation"), "{err}");
+    // Set-user-ID, set-group-ID, sticky: refused, with the mode and entry.
+    for mode in [0o4755, 0o2755, 0o1777, 0o100644] {
+        let err = Archive::new()
+            .entry("fine.txt", VirtualFile::from_static(b""))
+            .entry("tool", VirtualFile::from_static(b"").with_mode(mode))
+            .build()
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("archive entry 1 (\"tool\"): mode ")
+                && text.contains(&format!("{mode:#o}")),
+            "{text}"
+        );
+    }
 }
 
 #[test]
@@ -841,6 +865,140 @@ fn javas_zip_input_stream_reads_stored_entries_whose_crc_is_known_ahead() {
                 && r.error.as_deref().is_some_and(|e| e.contains("CRC-32"))
         })
     }));
+}
+
+/// A folder of its own under the system's temporary folder, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "downloadview-{}-{label}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&path).expect("a temporary folder");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The permission bits of `path`, and whether it is a folder.
+fn mode_of(path: &std::path::Path) -> (u32, bool) {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (meta.permissions().mode() & 0o7777, meta.is_dir())
+}
+
+#[test]
+fn folders_and_modes_are_unpacked_by_unzip_and_bsdtar_and_read_by_python_and_java() {
+    let server = serve(vec![(
+        "/modes",
+        make(|| {
+            let mut archive = Archive::new()
+                .entry(
+                    "bin/run.sh",
+                    VirtualFile::from_static(b"#!/bin/sh\necho ran\n").with_mode(0o755),
+                )
+                .entry(
+                    "secret.txt",
+                    VirtualFile::from_static(b"only me\n").with_mode(0o600),
+                )
+                .entry("plain.txt", VirtualFile::from_static(b"plain\n"))
+                .folder("uploads/");
+            archive.push_folder_with_mode("private", 0o700);
+            archive.push(
+                "generated.bin",
+                VirtualFile::from_iter([Bytes::from(pattern(0, 1000))])
+                    .with_size(1000)
+                    .with_crc32(crc32fast::hash(&pattern(0, 1000)))
+                    .with_mode(0o750),
+            );
+            Ok(archive.build()?)
+        }),
+    )]);
+    let res = server.get("/modes");
+    assert!(res.complete);
+    let zip = TempFile::with("modes.zip", &res.body);
+    let expected = [
+        ("bin/run.sh", 0o755, false),
+        ("secret.txt", 0o600, false),
+        ("plain.txt", 0o644, false),
+        ("uploads", 0o755, true),
+        ("private", 0o700, true),
+        ("generated.bin", 0o750, false),
+    ];
+    for unpacker in ["unzip", "bsdtar"] {
+        let dir = TempDir::new(unpacker);
+        // Under the usual umask, which none of these modes is narrowed by.
+        let command = match unpacker {
+            "unzip" => format!("umask 022 && unzip -q {:?} -d {:?}", zip.0, dir.0),
+            _ => format!("umask 022 && bsdtar -xf {:?} -C {:?}", zip.0, dir.0),
+        };
+        tool(unpacker);
+        run_ok(
+            {
+                let mut c = Command::new("sh");
+                c.args(["-c", &command]);
+                c
+            },
+            &command,
+        );
+        for (name, mode, folder) in expected {
+            assert_eq!(
+                mode_of(&dir.0.join(name)),
+                (mode, folder),
+                "{unpacker}: {name} unpacked as {:o}",
+                mode_of(&dir.0.join(name)).0
+            );
+        }
+        assert!(
+            std::fs::read_dir(dir.0.join("uploads"))
+                .unwrap()
+                .next()
+                .is_none(),
+            "{unpacker}: the empty folder is empty"
+        );
+        assert_eq!(
+            std::fs::read(dir.0.join("bin/run.sh")).unwrap(),
+            b"#!/bin/sh\necho ran\n"
+        );
+    }
+    // Python's zipfile does not apply modes when it extracts, but reads them.
+    let script = r#"
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    assert z.testzip() is None
+    for info in z.infolist():
+        print(f"{info.filename} {info.external_attr >> 16:o} {info.is_dir()}")
+"#;
+    let out = run_ok(
+        {
+            let mut c = tool("python3");
+            c.args(["-c", script, zip.0.to_str().unwrap()]);
+            c
+        },
+        "python zipfile",
+    );
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "bin/run.sh 100755 False",
+            "secret.txt 100600 False",
+            "plain.txt 100644 False",
+            "uploads/ 40755 True",
+            "private/ 40700 True",
+            "generated.bin 100750 False",
+        ]
+    );
+    // Java streams the folder as an entry of its own, with no data.
+    let java = read_with_java(&res.body).unwrap_or_else(|err| panic!("Java: {err}"));
+    assert_eq!(java[3], ("uploads/".to_owned(), Vec::new()));
 }
 
 #[test]

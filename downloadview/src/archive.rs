@@ -1,7 +1,10 @@
 //! Archives: a zip of several [`VirtualFile`]s, itself a
 //! `VirtualFile` that any view can serve.
 
-use std::{error::Error as StdError, fmt};
+use std::{error::Error as StdError, fmt, time::SystemTime};
+
+use actix_web::http::header::EntityTag;
+use bytes::Bytes;
 
 use crate::{
     file::Source,
@@ -18,8 +21,17 @@ use crate::{
 /// - **Names** that could unpack outside the archive's folder are refused,
 ///   with an error naming the entry and why: an absolute path, a `..`, `.`
 ///   or empty component, a backslash, a control character, a duplicate (or a
-///   file that is also a folder of another entry), a name over 65,535 bytes.
-///   Non-ASCII names are stored as UTF-8, flagged so.
+///   file that is also a folder of another entry), a name over 65,535 bytes;
+///   a Windows device name as a file or folder (`CON`, `nul`, `aux.txt`,
+///   `COM1`), which Windows cannot create; two paths that differ only by
+///   case, Unicode normalisation (`é` as one code point or two) or trailing
+///   dots and spaces, one of which would overwrite the other when unpacked
+///   on Windows or macOS. Non-ASCII names are stored as UTF-8, flagged so.
+/// - **Folders and permissions**: a folder entry ([`folder`](Self::folder))
+///   is unpacked even when empty; each file has Unix permissions, 0o644
+///   unless [`VirtualFile::with_mode`] says otherwise (0o755 for a script),
+///   which `unzip`, `bsdtar` and Python's `zipfile` (in `external_attr`)
+///   read. Set-user-ID, set-group-ID and sticky bits are refused.
 /// - **Stored** (no compression) by default: when every entry's size is
 ///   known, so is the archive's, exactly: `Content-Length` is sent and HEAD
 ///   costs nothing, even for 100 GiB. ZIP64 is used when an entry or the
@@ -89,8 +101,26 @@ use crate::{
 /// ```
 #[derive(Debug, Default)]
 pub struct Archive {
-    entries: Vec<(String, VirtualFile)>,
+    entries: Vec<Member>,
     deflate: bool,
+    /// The time of entries that have none of their own.
+    dated: Option<SystemTime>,
+}
+
+/// One entry of an [`Archive`].
+#[derive(Debug)]
+enum Member {
+    File(String, VirtualFile),
+    Folder { name: String, mode: Option<u32> },
+}
+
+impl Member {
+    fn file(&self) -> Option<&VirtualFile> {
+        match self {
+            Member::File(_, file) => Some(file),
+            Member::Folder { .. } => None,
+        }
+    }
 }
 
 impl Archive {
@@ -131,7 +161,88 @@ impl Archive {
     /// # let _ = archive;
     /// ```
     pub fn push(&mut self, name: impl Into<String>, file: VirtualFile) {
-        self.entries.push((name.into(), file));
+        self.entries.push(Member::File(name.into(), file));
+    }
+
+    /// Adds a folder entry (builder style): an empty folder when no other
+    /// entry is in it, created when the archive is unpacked, with mode
+    /// `rwxr-xr-x` (0o755). `name` is a path like an entry's, with or
+    /// without a trailing `/`. A folder that other entries are in needs no
+    /// entry of its own, but may have one (once).
+    ///
+    /// ```
+    /// # use downloadview::{Archive, VirtualFile};
+    /// let file = Archive::new()
+    ///     .entry("site/index.html", VirtualFile::from_static(b"<h1>hi</h1>"))
+    ///     .folder("site/uploads/") // empty, but unpacked
+    ///     .build()?;
+    /// # let _ = file;
+    /// # Ok::<(), downloadview::ArchiveError>(())
+    /// ```
+    pub fn folder(mut self, name: impl Into<String>) -> Self {
+        self.push_folder(name);
+        self
+    }
+
+    /// Adds a folder entry, with mode 0o755; see [`folder`](Self::folder).
+    ///
+    /// ```
+    /// # use downloadview::Archive;
+    /// let mut archive = Archive::new();
+    /// archive.push_folder("empty");
+    /// # let _ = archive.build()?;
+    /// # Ok::<(), downloadview::ArchiveError>(())
+    /// ```
+    pub fn push_folder(&mut self, name: impl Into<String>) {
+        self.push_folder_with_mode(name, 0o755);
+    }
+
+    /// Adds a folder entry with the permissions `mode` (at most 0o777, e.g.
+    /// 0o700 for a folder only its owner may open); see
+    /// [`folder`](Self::folder).
+    ///
+    /// ```
+    /// # use downloadview::Archive;
+    /// let mut archive = Archive::new();
+    /// archive.push_folder_with_mode("private", 0o700);
+    /// // Set-user-ID, set-group-ID and sticky bits are refused.
+    /// archive.push_folder_with_mode("shared", 0o1777);
+    /// assert!(archive.build().is_err());
+    /// ```
+    pub fn push_folder_with_mode(&mut self, name: impl Into<String>, mode: u32) {
+        let mut name = name.into();
+        if name.ends_with('/') {
+            name.pop();
+        }
+        self.entries.push(Member::Folder {
+            name,
+            mode: Some(mode),
+        });
+    }
+
+    /// The modification time of the entries that have none of their own
+    /// (no [`VirtualFile::with_last_modified`]) and of the folders, as
+    /// unpackers list and restore it: for instance the time the data last
+    /// changed. Without it, such entries get the latest time among the
+    /// other entries', or, when no entry has one, 1980-01-01 00:00:00, the
+    /// earliest time a zip can hold (unpackers show that date). A time that
+    /// stays the same across requests keeps the archive's bytes, its `ETag`
+    /// and resumed downloads the same; the current time would not.
+    ///
+    /// ```
+    /// # use downloadview::{Archive, VirtualFile};
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// let exported = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let file = Archive::new()
+    ///     .entry("generated.csv", VirtualFile::from_iter(["a,b\n"]).with_size(4))
+    ///     .dated(exported)
+    ///     .build()?;
+    /// # let _ = file;
+    /// # Ok::<(), downloadview::ArchiveError>(())
+    /// ```
+    pub fn dated(mut self, time: SystemTime) -> Self {
+        self.dated = Some(time);
+        self
     }
 
     /// Compresses the entries with deflate: the archive's size is then
@@ -172,28 +283,61 @@ impl Archive {
         } else {
             Method::Stored
         };
-        let metas = self.entries.iter().map(|(name, file)| EntryMeta {
-            name: name.clone(),
-            size: file.size(),
-            mtime: file.last_modified(),
-            // Only a stored entry's local header can state its CRC (a
-            // deflated one's compressed size comes after its data anyway).
-            crc: match method {
-                Method::Stored => file.crc32_ahead(),
-                #[cfg(feature = "deflate")]
-                Method::Deflate => None,
+        let dated = self.dated.or_else(|| {
+            self.entries
+                .iter()
+                .filter_map(|member| member.file()?.last_modified())
+                .max()
+        });
+        let metas = self.entries.iter().map(|member| match member {
+            Member::File(name, file) => EntryMeta {
+                name: name.clone(),
+                size: file.size(),
+                mtime: file.last_modified().or(dated),
+                // Only a stored entry's local header can state its CRC (a
+                // deflated one's compressed size comes after its data anyway).
+                crc: match method {
+                    Method::Stored => file.crc32_ahead(),
+                    #[cfg(feature = "deflate")]
+                    Method::Deflate => None,
+                },
+                folder: false,
+                mode: file.mode(),
+            },
+            Member::Folder { name, mode } => EntryMeta {
+                folder: true,
+                mode: *mode,
+                ..EntryMeta::file(name.clone(), Some(0), dated)
             },
         });
         let layout = Layout::plan(metas, method).map_err(ArchiveError)?;
-        let etag = zip::validators::etag(&layout, self.entries.iter().map(|(_, f)| f.etag()));
-        let last_modified =
-            zip::validators::last_modified(self.entries.iter().map(|(_, f)| f.last_modified()));
-        let ranges = self.entries.iter().all(|(_, f)| f.can_range());
+        // A folder's bytes are its name, mode and time, which the tag covers.
+        let folder_tag = EntityTag::new_strong("folder".to_owned());
+        let etag = zip::validators::etag(
+            &layout,
+            self.entries
+                .iter()
+                .map(|member| member.file().map_or(Some(&folder_tag), VirtualFile::etag)),
+        );
+        // The contents' times; a folder has none to change.
+        let last_modified = zip::validators::last_modified(
+            self.entries
+                .iter()
+                .filter_map(Member::file)
+                .map(VirtualFile::last_modified),
+        );
+        let ranges = self
+            .entries
+            .iter()
+            .all(|member| member.file().is_none_or(VirtualFile::can_range));
         let size = layout.size();
         let sources = self
             .entries
             .into_iter()
-            .map(|(_, mut file)| file.take_source())
+            .map(|member| match member {
+                Member::File(_, mut file) => file.take_source(),
+                Member::Folder { .. } => Source::Bytes(Bytes::new()),
+            })
             .collect();
         let mut file = VirtualFile::of_source(Source::Archive(Box::new(crate::file::Zip {
             layout,

@@ -146,6 +146,7 @@ pub struct VirtualFile {
     last_modified: Option<SystemTime>,
     etag: Option<EntityTag>,
     crc32: Option<u32>,
+    mode: Option<u32>,
 }
 
 impl VirtualFile {
@@ -191,6 +192,7 @@ impl VirtualFile {
             last_modified: None,
             etag: None,
             crc32: None,
+            mode: None,
         }
     }
 
@@ -599,6 +601,41 @@ impl VirtualFile {
     /// ```
     pub fn crc32(&self) -> Option<u32> {
         self.crc32
+    }
+
+    /// Sets the Unix permissions the file gets when unpacked from an
+    /// [`Archive`](crate::Archive) (zip's external attributes): 0o755 for a
+    /// script or a program that should run once unpacked, 0o600 for a file
+    /// only its owner may read. Default: 0o644 (`rw-r--r--`). At most 0o777:
+    /// a mode with set-user-ID, set-group-ID or sticky bits makes
+    /// [`Archive::build`](crate::Archive::build) fail. A plain download
+    /// ignores it (HTTP has no permissions).
+    ///
+    /// ```
+    /// # use downloadview::{Archive, VirtualFile};
+    /// let script = VirtualFile::from_static(b"#!/bin/sh\necho hello\n").with_mode(0o755);
+    /// assert_eq!(script.mode(), Some(0o755));
+    /// let archive = Archive::new().entry("bin/hello.sh", script).build()?;
+    /// # let _ = archive;
+    /// assert!(Archive::new()
+    ///     .entry("setuid", VirtualFile::from_static(b"").with_mode(0o4755))
+    ///     .build()
+    ///     .is_err());
+    /// # Ok::<(), downloadview::ArchiveError>(())
+    /// ```
+    pub fn with_mode(mut self, mode: u32) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// The permissions set with [`with_mode`](Self::with_mode), if any.
+    ///
+    /// ```
+    /// # use downloadview::VirtualFile;
+    /// assert_eq!(VirtualFile::from_static(b"").mode(), None); // 0o644 in an archive
+    /// ```
+    pub fn mode(&self) -> Option<u32> {
+        self.mode
     }
 
     /// The CRC-32 an archive can state ahead: the one given, or in-memory

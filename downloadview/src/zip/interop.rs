@@ -469,6 +469,8 @@ fn descriptor_lookalikes_in_the_data_are_data() {
             size: Some(tricky.len() as u64),
             mtime: None,
             crc: None,
+            folder: false,
+            mode: None,
         }],
         Method::Stored,
     )

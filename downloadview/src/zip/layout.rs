@@ -27,6 +27,30 @@ pub(crate) struct EntryMeta {
     /// of known size then states it in its local header, and has no data
     /// descriptor.
     pub(crate) crc: Option<u32>,
+    /// A folder entry (an empty folder, or a folder's own mode): `name`
+    /// without its trailing `/`, which the archive adds; no data.
+    pub(crate) folder: bool,
+    /// Its Unix permission bits (at most 0o777); `None`: 0o644 for a file,
+    /// 0o755 for a folder.
+    pub(crate) mode: Option<u32>,
+}
+
+impl EntryMeta {
+    /// A file entry with no CRC ahead and the default mode.
+    pub(crate) fn file(
+        name: impl Into<String>,
+        size: Option<u64>,
+        mtime: Option<SystemTime>,
+    ) -> Self {
+        EntryMeta {
+            name: name.into(),
+            size,
+            mtime,
+            crc: None,
+            folder: false,
+            mode: None,
+        }
+    }
 }
 
 /// A stretch of the archive, in order.
@@ -140,12 +164,31 @@ impl Layout {
         method: Method,
         limits: Limits,
     ) -> Result<Layout, ZipError> {
-        let metas: Vec<EntryMeta> = entries.into_iter().collect();
-        name::check_all(metas.iter().map(|m| m.name.as_str())).map_err(ZipError::Name)?;
+        let mut metas: Vec<EntryMeta> = entries.into_iter().collect();
+        name::check_all(metas.iter().map(|m| (m.name.as_str(), m.folder)))
+            .map_err(ZipError::Name)?;
+        for (index, meta) in metas.iter_mut().enumerate() {
+            if let Some(mode) = meta.mode.filter(|&mode| mode > 0o777) {
+                return Err(ZipError::Mode {
+                    index,
+                    name: meta.name.clone(),
+                    mode,
+                });
+            }
+            if meta.folder {
+                // APPNOTE 4.3.8: a folder is an entry named with a trailing
+                // "/", of no data.
+                meta.name.push('/');
+                meta.size = Some(0);
+                meta.crc = Some(0);
+            }
+        }
 
         let headers: Vec<Header> = metas
             .iter()
             .map(|meta| {
+                // A folder has no data to compress: stored, in any archive.
+                let method = if meta.folder { Method::Stored } else { method };
                 let (zip64, local_size) = match method {
                     Method::Stored => (meta.size.is_none_or(|s| !limits.fits(s)), meta.size),
                     #[cfg(feature = "deflate")]
@@ -170,6 +213,14 @@ impl Layout {
                     zip64,
                     local_size,
                     crc,
+                    external: records::external_attributes(
+                        meta.folder,
+                        meta.mode.unwrap_or(if meta.folder {
+                            records::FOLDER_MODE
+                        } else {
+                            records::FILE_MODE
+                        }),
+                    ),
                 }
             })
             .collect();
@@ -217,7 +268,7 @@ impl Layout {
                 Segment::Fixed(entry.local.clone()),
                 Some(entry.local.len() as u64),
             )?;
-            let data = match method {
+            let data = match entry.header.method {
                 Method::Stored => entry.size,
                 #[cfg(feature = "deflate")]
                 Method::Deflate => None,

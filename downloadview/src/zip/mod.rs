@@ -50,10 +50,15 @@
 //!   4.3.15) appear from 65,535 entries on, or when the directory's size or
 //!   offset passes 4 GiB.
 //! - Bit 11 (UTF-8) on non-ASCII names; `version needed` 20, or 45 with
-//!   ZIP64; `version made by` UNIX, so files unpack as `rw-r--r--`.
+//!   ZIP64; `version made by` UNIX, so the external attributes (4.4.15) hold
+//!   each entry's Unix mode: `rw-r--r--` unless given, and the folder type
+//!   (with the MS-DOS folder bit) for folder entries, which are named with
+//!   a trailing `/` and stored with no data (4.3.8).
 //! - DOS times (4.4.6) from the entries' modification times, in UTC: before
-//!   1980 is 1980-01-01 00:00:00, and so is an entry without a time (a fixed
-//!   value keeps the bytes, and the ETag, the same across requests).
+//!   1980 is 1980-01-01 00:00:00. An entry without a time (and a folder)
+//!   gets the archive's `dated` time, else the latest of the other entries',
+//!   else 1980-01-01: a value that does not change between requests keeps
+//!   the bytes, and the ETag, the same.
 //!
 //! A limit of every writer that streams with data descriptors: a streaming
 //! reader that scans for the descriptor (libarchive from a pipe) can be
@@ -118,6 +123,16 @@ pub(crate) enum ZipError {
         /// The CRC of the bytes its source gave.
         computed: u32,
     },
+    /// An entry's mode has bits beyond the permissions (0o777): set-user-ID,
+    /// set-group-ID, sticky, or a file type.
+    Mode {
+        /// The entry.
+        index: usize,
+        /// Its name.
+        name: String,
+        /// The mode given.
+        mode: u32,
+    },
     /// An entry planned without ZIP64 grew past what its fields can hold
     /// (compressed data past its bound).
     Overflow {
@@ -161,6 +176,11 @@ impl fmt::Display for ZipError {
             } => write!(
                 f,
                 "archive entry {index} ({name:?}): its CRC-32 was given as {stated:08x}, but its source gave bytes of CRC-32 {computed:08x}"
+            ),
+            ZipError::Mode { index, name, mode } => write!(
+                f,
+                "archive entry {index} ({name:?}): mode {mode:#o} has bits beyond the permissions 0o777 \
+                 (set-user-ID, set-group-ID, sticky or a file type), which an archive for download does not carry"
             ),
             ZipError::Overflow { index, name } => write!(
                 f,

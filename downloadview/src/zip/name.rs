@@ -4,9 +4,14 @@
 //! APPNOTE 4.4.17.1 asks for exactly this ("MUST NOT contain a drive or
 //! device letter, or a leading slash", forward slashes only); the rules below
 //! add what unpackers have been tricked with since ("zip slip"): `..`, control
-//! characters, and two entries that fight over one path.
+//! characters, and two entries that fight over one path, including two that
+//! differ only by case or Unicode normalisation (one overwrites the other on
+//! Windows and macOS), and Windows device names (`CON`, `aux.txt`), which
+//! Windows cannot create as files.
 
 use std::{collections::HashMap, fmt};
+
+use unicode_normalization::UnicodeNormalization;
 
 /// The zip field that holds a name is 16 bits (APPNOTE 4.4.10).
 pub(crate) const MAX_NAME_LEN: usize = 0xFFFF;
@@ -57,6 +62,23 @@ pub(crate) enum Problem {
         /// The earlier entry.
         other: usize,
     },
+    /// A component is a Windows device name (`CON`, `nul`, `aux.txt`,
+    /// `COM1`): Windows opens the device instead of creating the file.
+    DeviceName {
+        /// The component.
+        component: String,
+    },
+    /// The path so far differs from an earlier entry's only by case, by
+    /// Unicode normalisation (`é` as one code point or two), or by trailing
+    /// dots and spaces: unpacked on Windows or macOS, one would overwrite the
+    /// other.
+    Clash {
+        /// The path of the earlier entry that it clashes with (this name's
+        /// prefix up to the clashing component, as that entry spells it).
+        path: String,
+        /// The earlier entry.
+        other: usize,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -98,6 +120,17 @@ impl fmt::Display for Problem {
                 f,
                 "its folder {} is the name of entry {other}",
                 Escaped(folder)
+            ),
+            Problem::DeviceName { component } => write!(
+                f,
+                "{} is a Windows device name, which Windows cannot unpack as a file",
+                Escaped(component)
+            ),
+            Problem::Clash { path, other } => write!(
+                f,
+                "it differs from {} of entry {other} only by case, Unicode normalisation or \
+                 trailing dots, so one would overwrite the other when unpacked on Windows or macOS",
+                Escaped(path)
             ),
         }
     }
@@ -177,70 +210,185 @@ pub(crate) fn check(name: &str) -> Result<(), Problem> {
         if component.bytes().all(|b| b == b'.') {
             return Err(Problem::Dots);
         }
+        if is_device_name(component) {
+            return Err(Problem::DeviceName {
+                component: component.to_owned(),
+            });
+        }
     }
     Ok(())
 }
 
-/// Checks every name of an archive, in order: each on its own ([`check`]),
-/// then against the earlier ones — no duplicate, and no name that is both a
-/// file and a folder (`a` and `a/b`), which no file system can unpack.
+/// Whether Windows takes `component` for a device: its part before the
+/// first dot, trailing spaces ignored, is one of the reserved names, in any
+/// case (`CON`, `con.txt`, `Aux .tar.gz`, `COM1`, `lpt²`).
+fn is_device_name(component: &str) -> bool {
+    const DEVICES: [&str; 4] = ["CON", "PRN", "AUX", "NUL"];
+    let stem = component
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(' ');
+    if DEVICES.iter().any(|d| stem.eq_ignore_ascii_case(d)) {
+        return true;
+    }
+    let (Some(port), Some(digit)) = (stem.get(..3), stem.get(3..)) else {
+        return false;
+    };
+    (port.eq_ignore_ascii_case("COM") || port.eq_ignore_ascii_case("LPT"))
+        && matches!(
+            digit,
+            "0" | "1"
+                | "2"
+                | "3"
+                | "4"
+                | "5"
+                | "6"
+                | "7"
+                | "8"
+                | "9"
+                | "\u{b9}"
+                | "\u{b2}"
+                | "\u{b3}"
+        )
+}
+
+/// What Windows and macOS compare when they look a component up: its
+/// Unicode composition (NFC), lower case, trailing dots and spaces removed
+/// (Windows drops them). Two components that fold alike are one path there.
+fn fold(component: &str) -> String {
+    let trimmed = component.trim_end_matches(['.', ' ']);
+    let kept = if trimmed.is_empty() {
+        component
+    } else {
+        trimmed
+    };
+    kept.nfc().flat_map(char::to_lowercase).collect()
+}
+
+/// Checks every name of an archive, in order, each with whether it is a
+/// folder entry (given without its trailing `/`): each on its own
+/// ([`check`]), then against the earlier ones — no duplicate, no name that
+/// is both a file and a folder (`a` and `a/b`), which no file system can
+/// unpack, and no two paths that fold alike ([`Problem::Clash`]). A folder
+/// entry may name a folder that other entries' names imply (`a/` after or
+/// before `a/b`), once.
 ///
 /// Linear in the total length of the names: the folders are a tree of
 /// components, each looked up once.
-pub(crate) fn check_all<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<(), NameError> {
+pub(crate) fn check_all<'a>(
+    names: impl IntoIterator<Item = (&'a str, bool)>,
+) -> Result<(), NameError> {
     /// What a path of the tree is, and the first entry that made it so.
     #[derive(Clone, Copy)]
     enum Node {
         File(usize),
-        Folder(usize),
+        /// A folder, made by entry `first`; `explicit` once a folder entry
+        /// names it.
+        Folder {
+            first: usize,
+            explicit: bool,
+        },
     }
-    // Node 0 is the root; children are keyed by (parent, component).
-    let mut nodes: Vec<Node> = vec![Node::Folder(0)];
+    // Node 0 is the root; children are keyed by (parent, component), and by
+    // (parent, folded component) to find clashes.
+    let mut nodes: Vec<Node> = vec![Node::Folder {
+        first: 0,
+        explicit: false,
+    }];
     let mut children: HashMap<(usize, &'a str), usize> = HashMap::new();
-    for (index, name) in names.into_iter().enumerate() {
+    let mut folded: HashMap<(usize, String), usize> = HashMap::new();
+    for (index, (name, folder)) in names.into_iter().enumerate() {
         let refuse = |problem| NameError {
             index,
             name: name.to_owned(),
             problem,
         };
         check(name).map_err(refuse)?;
+        // The component is a slice of `name`: its end is the path's so far.
+        let path_to = |component: &str| {
+            let end = component.as_ptr() as usize - name.as_ptr() as usize + component.len();
+            name[..end].to_owned()
+        };
         let mut parent = 0;
         let mut components = name.split('/').peekable();
         while let Some(component) = components.next() {
             let last = components.peek().is_none();
             match (children.get(&(parent, component)).copied(), last) {
                 (None, _) => {
+                    let key = (parent, fold(component));
+                    if let Some(&twin) = folded.get(&key) {
+                        let other = match nodes[twin] {
+                            Node::File(other) | Node::Folder { first: other, .. } => other,
+                        };
+                        return Err(refuse(Problem::Clash {
+                            path: path_of(twin, &children),
+                            other,
+                        }));
+                    }
                     let node = nodes.len();
-                    nodes.push(if last {
+                    nodes.push(if last && !folder {
                         Node::File(index)
                     } else {
-                        Node::Folder(index)
+                        Node::Folder {
+                            first: index,
+                            explicit: last,
+                        }
                     });
                     children.insert((parent, component), node);
+                    folded.insert(key, node);
                     parent = node;
                 }
                 (Some(node), false) => match nodes[node] {
-                    Node::Folder(_) => parent = node,
+                    Node::Folder { .. } => parent = node,
                     Node::File(other) => {
-                        // The component is a slice of `name`: its end is the folder's.
-                        let end =
-                            component.as_ptr() as usize - name.as_ptr() as usize + component.len();
                         return Err(refuse(Problem::FolderIsFile {
-                            folder: name[..end].to_owned(),
+                            folder: path_to(component),
                             other,
                         }));
                     }
                 },
-                (Some(node), true) => {
-                    return Err(refuse(match nodes[node] {
-                        Node::File(first) => Problem::Duplicate { first },
-                        Node::Folder(other) => Problem::IsFolderOf { other },
-                    }))
-                }
+                (Some(node), true) => match (nodes[node], folder) {
+                    (
+                        Node::Folder {
+                            first,
+                            explicit: false,
+                        },
+                        true,
+                    ) => {
+                        nodes[node] = Node::Folder {
+                            first,
+                            explicit: true,
+                        };
+                    }
+                    (Node::File(first), _) | (Node::Folder { first, .. }, true) => {
+                        return Err(refuse(Problem::Duplicate { first }))
+                    }
+                    (Node::Folder { first, .. }, false) => {
+                        return Err(refuse(Problem::IsFolderOf { other: first }))
+                    }
+                },
             }
         }
     }
     Ok(())
+}
+
+/// The path of `node`, as the entry that made it spells it: rebuilt from
+/// the tree by a linear search, only on the way to an error.
+fn path_of(node: usize, children: &HashMap<(usize, &str), usize>) -> String {
+    let mut parts = Vec::new();
+    let mut at = node;
+    while at != 0 {
+        let Some((&(parent, component), _)) = children.iter().find(|(_, &child)| child == at)
+        else {
+            break;
+        };
+        parts.push(component);
+        at = parent;
+    }
+    parts.reverse();
+    parts.join("/")
 }
 
 #[cfg(test)]
@@ -250,6 +398,11 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// `names`, every one a file entry.
+    fn files<'a>(names: &'a [&'a str]) -> impl Iterator<Item = (&'a str, bool)> + 'a {
+        names.iter().map(|&name| (name, false))
+    }
 
     #[test]
     fn one_name_at_a_time() {
@@ -342,13 +495,54 @@ mod tests {
                     },
                 )),
             ),
-            // Names are compared as given: case and Unicode forms differ.
-            Case(&["A", "a", "e\u{301}", "\u{e9}"], None),
+            // Case, Unicode normalisation and trailing dots: one path on
+            // Windows and macOS.
+            Case(
+                &["A", "a"],
+                Some((
+                    1,
+                    Problem::Clash {
+                        path: "A".to_owned(),
+                        other: 0,
+                    },
+                )),
+            ),
+            Case(
+                &["d/e\u{301}.txt", "x/y", "d/\u{e9}.txt"],
+                Some((
+                    2,
+                    Problem::Clash {
+                        path: "d/e\u{301}.txt".to_owned(),
+                        other: 0,
+                    },
+                )),
+            ),
+            Case(
+                &["Docs/a", "docs/b"],
+                Some((
+                    1,
+                    Problem::Clash {
+                        path: "Docs".to_owned(),
+                        other: 0,
+                    },
+                )),
+            ),
+            Case(
+                &["a.", "a"],
+                Some((
+                    1,
+                    Problem::Clash {
+                        path: "a.".to_owned(),
+                        other: 0,
+                    },
+                )),
+            ),
+            Case(&["a", "b", "a.b", "A.B.C", "ÉTÉ", "été2"], None),
             // The first bad name wins.
             Case(&["a", "../b", "a"], Some((1, Problem::DotDot))),
         ];
         for Case(names, expected) in cases {
-            let got = check_all(names.iter().copied()).err();
+            let got = check_all(files(names)).err();
             let expected = expected.map(|(index, problem)| NameError {
                 index,
                 name: names[index].to_owned(),
@@ -359,8 +553,91 @@ mod tests {
     }
 
     #[test]
+    fn windows_device_names_are_refused_as_files_and_folders() {
+        for name in [
+            "CON",
+            "con",
+            "Con.txt",
+            "aux.tar.gz",
+            "nul",
+            "PRN",
+            "dir/NUL",
+            "COM1",
+            "com9.log",
+            "LPT1",
+            "lpt\u{b2}",
+            "AUX /x",
+            "con .txt",
+            "COM0",
+        ] {
+            assert!(
+                matches!(check(name), Err(Problem::DeviceName { .. })),
+                "{name:?}"
+            );
+        }
+        for name in [
+            "CONSOLE",
+            "contact.txt",
+            "xcon",
+            "aux_",
+            "COM",
+            "COM10",
+            "LPT",
+            "nul2",
+            "a.con",
+            "auxiliary/x",
+        ] {
+            assert_eq!(check(name), Ok(()), "{name:?}");
+        }
+        assert_eq!(
+            check_all(files(&["ok", "Aux.txt"]))
+                .unwrap_err()
+                .to_string(),
+            r#"archive entry 1 ("Aux.txt"): "Aux.txt" is a Windows device name, which Windows cannot unpack as a file"#
+        );
+    }
+
+    #[test]
+    fn folder_entries_against_the_other_names() {
+        let check = |entries: &[(&str, bool)]| check_all(entries.iter().copied()).err();
+        // A folder entry for a folder other names imply, before or after
+        // them, and an empty one.
+        assert_eq!(check(&[("a", true), ("a/b", false), ("e", true)]), None);
+        assert_eq!(check(&[("a/b", false), ("a", true), ("a/c", false)]), None);
+        assert_eq!(check(&[("x/y/z", false), ("x/y", true), ("x", true)]), None);
+        // Twice, or as a file too.
+        let problem = |entries: &[(&str, bool)]| check(entries).map(|e| (e.index, e.problem));
+        assert_eq!(
+            problem(&[("a", true), ("a", true)]),
+            Some((1, Problem::Duplicate { first: 0 }))
+        );
+        assert_eq!(
+            problem(&[("a/b", false), ("a", true), ("a", true)]),
+            Some((2, Problem::Duplicate { first: 0 }))
+        );
+        assert_eq!(
+            problem(&[("a", false), ("a", true)]),
+            Some((1, Problem::Duplicate { first: 0 }))
+        );
+        assert_eq!(
+            problem(&[("a", true), ("a", false)]),
+            Some((1, Problem::IsFolderOf { other: 0 }))
+        );
+        assert_eq!(
+            problem(&[("A", true), ("a/b", false)]),
+            Some((
+                1,
+                Problem::Clash {
+                    path: "A".to_owned(),
+                    other: 0
+                }
+            ))
+        );
+    }
+
+    #[test]
     fn errors_say_which_entry_and_why() {
-        let err = |names: &[&str]| check_all(names.iter().copied()).unwrap_err().to_string();
+        let err = |names: &[&str]| check_all(files(names)).unwrap_err().to_string();
         assert_eq!(
             err(&["a", "b", "c", "../x"]),
             r#"archive entry 3 ("../x"): a ".." component would unpack outside the archive's folder"#
@@ -385,6 +662,10 @@ mod tests {
             err(&["r", "r"]),
             r#"archive entry 1 ("r"): entry 0 has the same name"#
         );
+        assert_eq!(
+            err(&["Report.pdf", "report.PDF"]),
+            r#"archive entry 1 ("report.PDF"): it differs from "Report.pdf" of entry 0 only by case, Unicode normalisation or trailing dots, so one would overwrite the other when unpacked on Windows or macOS"#
+        );
         let long = "é".repeat(40_000);
         let message = err(&[&long]);
         assert_eq!(
@@ -402,9 +683,9 @@ mod tests {
         // quadratic prefix hashing would take minutes.
         let deep = vec!["a"; 32_767].join("/");
         let deeper = format!("{}/b", &deep[..deep.len() - 2]);
-        assert_eq!(check_all([deep.as_str(), deeper.as_str()]), Ok(()));
+        assert_eq!(check_all(files(&[&deep, &deeper])), Ok(()));
         assert_eq!(
-            check_all([deep.as_str(), deep.as_str()]).map_err(|e| e.problem),
+            check_all(files(&[&deep, &deep])).map_err(|e| e.problem),
             Err(Problem::Duplicate { first: 0 })
         );
     }
@@ -502,7 +783,7 @@ mod tests {
 
         #[test]
         fn sets_of_names_never_panic(names in proptest::collection::vec("[ab./]{0,6}", 0..12)) {
-            let result = check_all(names.iter().map(String::as_str));
+            let result = check_all(names.iter().map(|n| (n.as_str(), false)));
             if let Err(err) = &result {
                 prop_assert_eq!(&names[err.index], &err.name);
                 let prefix = format!("archive entry {} (", err.index);

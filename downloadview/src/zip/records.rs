@@ -53,10 +53,29 @@ const VERSION_DEFAULT: u16 = 20;
 /// 4.4.3.2: 4.5, the version that introduced ZIP64.
 const VERSION_ZIP64: u16 = 45;
 /// 4.4.2.2: the upper byte of `version made by`: 3 is UNIX, so the external
-/// attributes hold a mode (4.4.15), and unpackers create `rw-r--r--` files.
+/// attributes hold a mode (4.4.15), which unpackers apply.
 const MADE_BY_UNIX: u16 = 3 << 8;
-/// 4.4.15: a regular file, mode 0644, in the upper 16 bits.
-const EXTERNAL_ATTRIBUTES: u32 = 0o100_644 << 16;
+/// The file type bits of a Unix mode (`st_mode`): a regular file, a folder.
+const S_IFREG: u32 = 0o100_000;
+const S_IFDIR: u32 = 0o040_000;
+/// 4.4.15: the low byte holds MS-DOS attributes; 0x10 marks a folder.
+const DOS_DIRECTORY: u32 = 0x10;
+/// The permissions of an entry whose mode is not given: `rw-r--r--` for a
+/// file, `rwxr-xr-x` for a folder (what `zip` and `tar` write for files
+/// created under the usual umask 022).
+pub(super) const FILE_MODE: u32 = 0o644;
+pub(super) const FOLDER_MODE: u32 = 0o755;
+
+/// 4.4.15 external file attributes of a file or folder with permissions
+/// `mode` (at most 0o777): the Unix mode in the upper 16 bits, and for a
+/// folder the MS-DOS folder bit, which Windows unpackers read.
+pub(super) fn external_attributes(folder: bool, mode: u32) -> u32 {
+    if folder {
+        (S_IFDIR | mode) << 16 | DOS_DIRECTORY
+    } else {
+        (S_IFREG | mode) << 16
+    }
+}
 
 /// 4.4.8, 4.4.9, 4.4.16: a 32-bit field holding this value means "see the
 /// ZIP64 extra field"; so does 0xFFFF in a 16-bit count (4.4.21, 4.4.22).
@@ -128,6 +147,8 @@ pub(super) struct Header {
     /// (with the sizes): the entry then has no data descriptor and bit 3 is
     /// clear. `None` writes zero, and the CRC goes in the descriptor.
     pub(super) crc: Option<u32>,
+    /// 4.4.15: the external attributes ([`external_attributes`]).
+    pub(super) external: u32,
 }
 
 impl Header {
@@ -306,7 +327,7 @@ fn wide_values(limits: Limits, written: &Written) -> [Option<u64>; 3] {
 /// file comment length             2  0
 /// disk number start               2  0
 /// internal file attributes        2  0
-/// external file attributes        4  regular file, 0644
+/// external file attributes        4  the Unix mode (and type) << 16; 0x10 for a folder
 /// relative offset of local header 4  or 0xFFFFFFFF
 /// file name
 /// extra field                        ZIP64: 0x0001, size, then the wide values in order
@@ -349,7 +370,7 @@ pub(super) fn central_header(
     out.put_u16_le(0);
     out.put_u16_le(0);
     out.put_u16_le(0);
-    out.put_u32_le(EXTERNAL_ATTRIBUTES);
+    out.put_u32_le(header.external);
     out.put_u32_le(narrow(written.offset, wide[2]));
     out.put_slice(name.as_bytes());
     if wide_count > 0 {
@@ -597,6 +618,7 @@ mod tests {
                 zip64,
                 local_size: Some(size),
                 crc: None,
+                external: external_attributes(false, FILE_MODE),
             };
             let mut out = BytesMut::new();
             local_header(&header, &name, &mut out);
@@ -626,6 +648,7 @@ mod tests {
             zip64: false,
             local_size: Some(5),
             crc: None,
+            external: external_attributes(false, FILE_MODE),
         };
         let mut out = BytesMut::new();
         local_header(&header, "é", &mut out);

@@ -76,6 +76,8 @@ impl TestEntry {
             size: self.declared,
             mtime: self.mtime,
             crc: self.stated_crc,
+            folder: false,
+            mode: None,
         }
     }
 
@@ -308,6 +310,70 @@ fn a_zip64_entry_with_its_crc_ahead_has_no_descriptor_either() {
 }
 
 #[test]
+fn a_folder_entry_is_its_name_and_a_slash_with_no_data_and_a_folders_mode() {
+    let metas = [
+        EntryMeta {
+            folder: true,
+            ..EntryMeta::file("d", None, None)
+        },
+        EntryMeta {
+            mode: Some(0o755),
+            ..EntryMeta::file("d/run.sh", Some(0), None)
+        },
+    ];
+    let methods = [
+        Method::Stored,
+        #[cfg(feature = "deflate")]
+        Method::Deflate,
+    ];
+    for method in methods {
+        let layout = Layout::plan(metas.clone(), method).unwrap();
+        let entries = [TestEntry::new("d/", 0), TestEntry::new("d/run.sh", 0)];
+        let mut zipper = Zipper::new(layout);
+        let mut bytes = Vec::new();
+        drive(&mut zipper, &entries, &[1], false, &mut |_, b| {
+            bytes.extend_from_slice(b)
+        })
+        .unwrap();
+        // The folder: stored whatever the archive's method, no descriptor,
+        // its name with a trailing slash.
+        assert_eq!(le(&bytes, 6, 2) & 1 << 3, 0);
+        assert_eq!(le(&bytes, 8, 2), 0, "stored");
+        assert_eq!((le(&bytes, 18, 4), le(&bytes, 22, 4)), (0, 0));
+        assert_eq!(&bytes[30..32], b"d/");
+        // The central headers' external attributes (offset 38): the Unix
+        // type and permissions above, the MS-DOS folder bit below.
+        let central: Vec<usize> = bytes
+            .windows(4)
+            .enumerate()
+            .filter(|(_, w)| w == b"PK\x01\x02")
+            .map(|(at, _)| at)
+            .collect();
+        assert_eq!(le(&bytes, central[0] + 38, 4), (0o40755 << 16) | 0x10);
+        assert_eq!(le(&bytes, central[1] + 38, 4), 0o100755 << 16);
+    }
+    // A folder may have its own mode; anything past 0o777 is refused.
+    let private = EntryMeta {
+        folder: true,
+        mode: Some(0o700),
+        ..EntryMeta::file("p", None, None)
+    };
+    assert!(Layout::plan([private], Method::Stored).is_ok());
+    let sticky = EntryMeta {
+        mode: Some(0o1777),
+        ..EntryMeta::file("tmp", Some(0), None)
+    };
+    assert!(matches!(
+        Layout::plan([sticky], Method::Stored),
+        Err(ZipError::Mode {
+            index: 0,
+            mode: 0o1777,
+            ..
+        })
+    ));
+}
+
+#[test]
 fn data_that_does_not_match_its_stated_crc_fails_the_archive() {
     let mut entries = [
         TestEntry::new("ok.txt", 10).crc_ahead(0),
@@ -386,6 +452,8 @@ fn sizes_of_a_100_gib_archive_without_a_byte() {
             size: Some(10 * GIB),
             mtime: None,
             crc: None,
+            folder: false,
+            mode: None,
         })
         .collect();
     let started = std::time::Instant::now();
@@ -408,6 +476,8 @@ fn sizes_that_add_up_past_u64_are_refused() {
         size: Some(u64::MAX / 2),
         mtime: None,
         crc: None,
+        folder: false,
+        mode: None,
     };
     assert_eq!(
         Layout::plan([huge("a"), huge("b")], Method::Stored),

@@ -29,8 +29,9 @@ fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
 /// The tag is `"zip-"` and 16 hex digits: the 64-bit FNV-1a of a canonical
 /// encoding of everything that decides the archive's bytes — the layout
 /// version, the method, the entry count, then for each entry its name, its
-/// declared size, the DOS time written for it, the CRC stated in its local
-/// header (when it is) and its tag, each
+/// declared size, the DOS time written for it, its external attributes
+/// (mode, folder), the CRC stated in its local header (when it is) and its
+/// tag, each
 /// length-prefixed (lengths and sizes as u64 little-endian) so that no two
 /// lists encode alike.
 ///
@@ -63,6 +64,7 @@ pub(crate) fn etag<'a>(
         };
         hash = fnv1a(hash, &entry.header.time.to_le_bytes());
         hash = fnv1a(hash, &entry.header.date.to_le_bytes());
+        hash = fnv1a(hash, &entry.header.external.to_le_bytes());
         hash = match entry.header.crc {
             None => fnv1a(hash, &[0]),
             Some(crc) => fnv1a(fnv1a(hash, &[1]), &crc.to_le_bytes()),
@@ -116,6 +118,8 @@ mod tests {
             size,
             mtime: Some(UNIX_EPOCH + Duration::from_secs(secs)),
             crc: None,
+            folder: false,
+            mode: None,
         }
     }
 

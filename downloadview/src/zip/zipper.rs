@@ -355,7 +355,7 @@ impl Zipper {
         }
         open.hasher.update(data);
         open.fed = fed;
-        match self.layout.method() {
+        match entry.header.method {
             Method::Stored => self.window.take(data.len() as u64, out, PieceBytes::Fed),
             #[cfg(feature = "deflate")]
             Method::Deflate => compress(
@@ -372,7 +372,13 @@ impl Zipper {
     #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
     fn end_entry(&mut self, mut open: Open, out: &mut Vec<Piece>) -> Result<(), ZipError> {
         #[cfg(feature = "deflate")]
-        if self.layout.method() == Method::Deflate {
+        if self
+            .layout
+            .entries()
+            .get(open.index)
+            .map(|e| e.header.method)
+            == Some(Method::Deflate)
+        {
             compress(
                 &mut self.window,
                 &mut self.deflate,
@@ -400,7 +406,7 @@ impl Zipper {
                 more: false,
             });
         }
-        let compressed = match self.layout.method() {
+        let compressed = match entry.header.method {
             Method::Stored => open.fed,
             #[cfg(feature = "deflate")]
             Method::Deflate => open.compressed,
