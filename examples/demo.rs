@@ -299,6 +299,33 @@ impl GetFile for ArchiveDownloadView {
     }
 }
 
+/// `/tar/?size=N`: the same three entries as `/archive/`, as `archive.tar`
+/// (POSIX ustar; the accented name gets a pax header). Its size is exact
+/// before any byte, HEAD costs nothing, Range and `curl -C -` are
+/// byte-exact, and a range needs only the entries it overlaps.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "archive.tar")]
+pub struct TarDownloadView;
+
+impl GetFile for TarDownloadView {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        let size = number_param(req, "size", 1 << 20)?;
+        let hello = || {
+            VirtualFile::from_static(HELLO)
+                .with_etag(EntityTag::new_strong("hello-v1".to_owned()))
+                .with_last_modified(versioned_last_modified())
+        };
+        let data = VirtualFile::from_generator(size, move |offset| pattern_chunks(offset, size))
+            .with_etag(EntityTag::new_strong(format!("pattern-{size}")))
+            .with_last_modified(versioned_last_modified());
+        Ok(VirtualFile::tar([
+            ("hello-world.txt", hello()),
+            ("café résumé.txt", hello()),
+            ("data.bin", data),
+        ])?)
+    }
+}
+
 /// The routes of the demo, with a line each for the index page.
 pub const ROUTES: &[(&str, &str)] = &[
     (
@@ -343,6 +370,10 @@ pub const ROUTES: &[(&str, &str)] = &[
         "a stored zip of hello-world.txt, café résumé.txt and data.bin (N bytes from a generator): exact Content-Length, Range and curl -C - work, opens in unzip, bsdtar, Python and Java's ZipInputStream",
     ),
     (
+        "/tar/?size=1048576",
+        "the same three entries as a tar (POSIX ustar, pax headers): exact Content-Length, Range and curl -C - work, unpacked by GNU tar, bsdtar and Python's tarfile",
+    ),
+    (
         "/versioned/",
         "/text/ with an ETag (\"hello-v1\") and a Last-Modified, for conditional requests: If-None-Match gives 304, If-Match \"other\" gives 412",
     ),
@@ -381,7 +412,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/stream/", StreamDownloadView::route())
         .route("/csv/", CsvDownloadView::route())
         .route("/versioned/", VersionedDownloadView::route())
-        .route("/archive/", ArchiveDownloadView::route());
+        .route("/archive/", ArchiveDownloadView::route())
+        .route("/tar/", TarDownloadView::route());
 }
 
 /// Logs to stderr: one `download …` line per download (the report's own

@@ -7,7 +7,8 @@ use actix_web::http::header::EntityTag;
 use bytes::Bytes;
 
 use crate::{
-    file::Source,
+    file::{Packed, Source},
+    tar::TarLayout,
     zip::{self, EntryMeta, Layout, Method, ZipError},
     DownloadError, VirtualFile,
 };
@@ -103,6 +104,7 @@ use crate::{
 pub struct Archive {
     entries: Vec<Member>,
     deflate: bool,
+    tar: bool,
     /// The time of entries that have none of their own.
     dated: Option<SystemTime>,
 }
@@ -264,14 +266,65 @@ impl Archive {
         self
     }
 
+    /// Builds a tar instead of a zip: POSIX ustar headers, with pax headers
+    /// for names that are long or not ASCII and sizes from 8 GiB, each
+    /// entry's data padded to 512-byte blocks. What Linux users and tools
+    /// expect (`curl … | tar -x`). Content-Type `application/x-tar`.
+    ///
+    /// The same guarantees as a zip's: names checked the same way, folders,
+    /// modes and times; the exact `Content-Length`, so HEAD costs nothing;
+    /// Range and resume byte-exact when every entry can serve ranges (a
+    /// range needs only the entries it overlaps: the others are not run);
+    /// a strong `ETag` from the entries'. Every entry's size must be known,
+    /// since tar writes it before the data: [`build`](Self::build) refuses
+    /// an entry without one.
+    ///
+    /// ```
+    /// # use downloadview::{Archive, VirtualFile};
+    /// let file = Archive::new()
+    ///     .entry("notes.txt", VirtualFile::from_static(b"hello\n"))
+    ///     .folder("empty")
+    ///     .tar()
+    ///     .build()?;
+    /// assert_eq!(file.content_type(), Some("application/x-tar"));
+    /// assert_eq!(file.size(), Some(512 + 512 + 512 + 1024)); // headers, data block, end
+    /// # Ok::<(), downloadview::ArchiveError>(())
+    /// ```
+    pub fn tar(mut self) -> Self {
+        self.tar = true;
+        self
+    }
+
+    /// A gzip-compressed tar (`.tar.gz`, Content-Type `application/gzip`):
+    /// [`tar`](Self::tar) through gzip, as it streams. As with a deflated zip
+    /// the size is then unknown (sent chunked), Range is not served, and the
+    /// `ETag`, when there is one, is weak.
+    ///
+    /// ```
+    /// # use downloadview::{Archive, VirtualFile};
+    /// let file = Archive::new()
+    ///     .entry("big.txt", VirtualFile::from("a".repeat(100_000)))
+    ///     .tar_gz()
+    ///     .build()?;
+    /// assert_eq!(file.content_type(), Some("application/gzip"));
+    /// assert_eq!(file.size(), None);
+    /// # Ok::<(), downloadview::ArchiveError>(())
+    /// ```
+    #[cfg(feature = "deflate")]
+    pub fn tar_gz(mut self) -> Self {
+        self.tar = true;
+        self.deflate = true;
+        self
+    }
+
     /// Plans the archive: checks every name and computes the layout (and the
     /// size, when every entry's is known).
     ///
     /// # Errors
-    /// A refused entry name (which entry, and why), or sizes adding up past
-    /// 2^64 bytes.
+    /// A refused entry name (which entry, and why), a mode past 0o777, an
+    /// entry of unknown size in a tar, or sizes adding up past 2^64 bytes.
     pub fn build(self) -> Result<VirtualFile, ArchiveError> {
-        let method = if self.deflate {
+        let method = if self.deflate && !self.tar {
             #[cfg(feature = "deflate")]
             {
                 Method::Deflate
@@ -294,12 +347,12 @@ impl Archive {
                 name: name.clone(),
                 size: file.size(),
                 mtime: file.last_modified().or(dated),
-                // Only a stored entry's local header can state its CRC (a
-                // deflated one's compressed size comes after its data anyway).
+                // Only a stored zip entry's local header can state its CRC
+                // (a deflated one's compressed size comes after its data
+                // anyway); a tar has no CRC.
                 crc: match method {
-                    Method::Stored => file.crc32_ahead(),
-                    #[cfg(feature = "deflate")]
-                    Method::Deflate => None,
+                    Method::Stored if !self.tar => file.crc32_ahead(),
+                    _ => None,
                 },
                 folder: false,
                 mode: file.mode(),
@@ -310,15 +363,28 @@ impl Archive {
                 ..EntryMeta::file(name.clone(), Some(0), dated)
             },
         });
-        let layout = Layout::plan(metas, method).map_err(ArchiveError)?;
         // A folder's bytes are its name, mode and time, which the tag covers.
         let folder_tag = EntityTag::new_strong("folder".to_owned());
-        let etag = zip::validators::etag(
-            &layout,
-            self.entries
-                .iter()
-                .map(|member| member.file().map_or(Some(&folder_tag), VirtualFile::etag)),
-        );
+        let tags = self
+            .entries
+            .iter()
+            .map(|member| member.file().map_or(Some(&folder_tag), VirtualFile::etag));
+        let (plan, etag, content_type) = if self.tar {
+            let layout = TarLayout::plan(metas).map_err(ArchiveError)?;
+            let etag = layout.etag(tags, self.deflate);
+            #[cfg(feature = "deflate")]
+            if self.deflate {
+                (Plan::TarGz(layout), etag, "application/gzip")
+            } else {
+                (Plan::Tar(layout), etag, "application/x-tar")
+            }
+            #[cfg(not(feature = "deflate"))]
+            (Plan::Tar(layout), etag, "application/x-tar")
+        } else {
+            let layout = Layout::plan(metas, method).map_err(ArchiveError)?;
+            let etag = zip::validators::etag(&layout, tags);
+            (Plan::Zip(layout), etag, "application/zip")
+        };
         // The contents' times; a folder has none to change.
         let last_modified = zip::validators::last_modified(
             self.entries
@@ -330,7 +396,7 @@ impl Archive {
             .entries
             .iter()
             .all(|member| member.file().is_none_or(VirtualFile::can_range));
-        let size = layout.size();
+        let size = plan.size();
         let sources = self
             .entries
             .into_iter()
@@ -339,12 +405,12 @@ impl Archive {
                 Member::Folder { .. } => Source::Bytes(Bytes::new()),
             })
             .collect();
-        let mut file = VirtualFile::of_source(Source::Archive(Box::new(crate::file::Zip {
-            layout,
+        let mut file = VirtualFile::of_source(Source::Archive(Box::new(Packed {
+            plan,
             entries: sources,
             ranges,
         })))
-        .with_content_type("application/zip");
+        .with_content_type(content_type);
         if let Some(size) = size {
             file = file.with_size(size);
         }
@@ -355,6 +421,27 @@ impl Archive {
             file = file.with_last_modified(time);
         }
         Ok(file)
+    }
+}
+
+/// A planned archive, in its format.
+#[derive(Debug)]
+pub(crate) enum Plan {
+    Zip(Layout),
+    Tar(TarLayout),
+    #[cfg(feature = "deflate")]
+    TarGz(TarLayout),
+}
+
+impl Plan {
+    /// The archive's exact size, when known.
+    pub(crate) fn size(&self) -> Option<u64> {
+        match self {
+            Plan::Zip(layout) => layout.size(),
+            Plan::Tar(layout) => Some(layout.size()),
+            #[cfg(feature = "deflate")]
+            Plan::TarGz(_) => None,
+        }
     }
 }
 

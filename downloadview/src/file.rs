@@ -69,13 +69,14 @@ pub(crate) enum Source {
     AsyncRead(Pin<Box<dyn tokio::io::AsyncRead + 'static>>),
     /// An async writer closure.
     AsyncWriter(AsyncWriteFn),
-    /// A zip archive of other sources.
-    Archive(Box<Zip>),
+    /// An archive (zip or tar) of other sources.
+    Archive(Box<Packed>),
 }
 
-/// A zip archive, planned: its layout, and its entries' sources in order.
-pub(crate) struct Zip {
-    pub(crate) layout: crate::zip::Layout,
+/// An archive, planned: its format's layout, and its entries' sources in
+/// order.
+pub(crate) struct Packed {
+    pub(crate) plan: crate::archive::Plan,
     pub(crate) entries: Vec<Source>,
     /// Every entry can serve ranges, and the size is known: so can the archive.
     pub(crate) ranges: bool,
@@ -157,8 +158,8 @@ impl VirtualFile {
 
     /// Whether the parts of a multipart answer can go in any order (the
     /// order they were asked for). An archive is produced from its start in
-    /// one pass (the CRCs before a range are needed): its parts go in file
-    /// order.
+    /// one pass (a zip's CRCs before a range are needed, a tar skips what is
+    /// before): its parts go in file order.
     pub(crate) fn parts_in_any_order(&self) -> bool {
         !matches!(self.source, Source::Archive(_))
     }
@@ -173,7 +174,7 @@ impl VirtualFile {
         match &self.source {
             Source::Bytes(bytes) => bytes.len() as u64 == size,
             Source::Seek(_) | Source::Generator(_) => true,
-            Source::Archive(zip) => zip.ranges && zip.layout.size() == Some(size),
+            Source::Archive(packed) => packed.ranges && packed.plan.size() == Some(size),
             Source::Read(_)
             | Source::Iter(_)
             | Source::Writer(_)
@@ -492,6 +493,44 @@ impl VirtualFile {
         N: Into<String>,
     {
         let mut archive = crate::Archive::new();
+        for (name, file) in entries {
+            archive.push(name, file);
+        }
+        archive.build()
+    }
+
+    /// A tar archive of `entries` (POSIX ustar, pax headers where needed),
+    /// streamed: what `curl … | tar -x` unpacks. Every entry's size must be
+    /// known (tar writes it before the data); the archive's is then exact.
+    /// [`Archive`](crate::Archive) has the details and the options (folders,
+    /// modes, gzip).
+    ///
+    /// ```
+    /// use downloadview::VirtualFile;
+    ///
+    /// let tar = VirtualFile::tar([
+    ///     ("hello-world.txt", VirtualFile::from_static(b"Hello world!\n")),
+    ///     ("data/big.bin", VirtualFile::from_generator(1 << 20, |offset| {
+    ///         (offset..1 << 20).step_by(4096).map(|i| vec![(i % 251) as u8; 4096])
+    ///     })),
+    /// ])?;
+    /// assert_eq!(tar.content_type(), Some("application/x-tar"));
+    /// assert_eq!(tar.size(), Some(512 + 512 + 512 + (1 << 20) + 1024));
+    /// // An entry of unknown size cannot go in a tar:
+    /// assert!(VirtualFile::tar([("rows.csv", VirtualFile::from_iter(["a\n"]))]).is_err());
+    /// # Ok::<(), downloadview::ArchiveError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// An entry name that could unpack outside the archive's folder (which
+    /// entry, and why), an entry of unknown size, or sizes adding up past
+    /// 2^64 bytes.
+    pub fn tar<I, N>(entries: I) -> Result<Self, crate::ArchiveError>
+    where
+        I: IntoIterator<Item = (N, VirtualFile)>,
+        N: Into<String>,
+    {
+        let mut archive = crate::Archive::new().tar();
         for (name, file) in entries {
             archive.push(name, file);
         }

@@ -566,6 +566,7 @@
 #![warn(missing_debug_implementations)]
 
 mod archive;
+mod assemble;
 mod body;
 mod chunk;
 mod conditional;
@@ -588,6 +589,7 @@ pub mod report;
 mod response;
 mod route;
 mod sink;
+mod tar;
 pub mod test;
 mod trace;
 mod view;

@@ -1,6 +1,7 @@
 //! Archive bodies: the entries' sources run one after the other,
-//! each as its own kind runs, and their bytes go through the zip assembler
-//! ([`Zipper`]), which adds the headers, descriptors and directory and keeps
+//! each as its own kind runs, and their bytes go through the format's
+//! assembler (zip's [`Zipper`], tar's [`Tarrer`], or that through gzip),
+//! which adds the headers (and a zip's descriptors and directory) and keeps
 //! only the bytes of the requested ranges.
 //!
 //! It runs on the worker, like the body itself: blocking entries still run
@@ -19,10 +20,73 @@ use std::{
 use bytes::Bytes;
 
 use super::Kind;
+#[cfg(feature = "deflate")]
+use crate::tar::Gzipped;
 use crate::{
-    file::{Source, Zip},
-    zip::{Piece, PieceBytes, Step, Zipper},
+    archive::Plan,
+    assemble::{Piece, PieceBytes, Step},
+    file::{Packed, Source},
+    range::ByteRange,
+    tar::Tarrer,
+    zip::{ZipError, Zipper},
 };
+
+/// The assembler of an archive's format.
+pub(crate) enum Assembler {
+    Zip(Zipper),
+    Tar(Tarrer),
+    #[cfg(feature = "deflate")]
+    TarGz(Box<Gzipped>),
+}
+
+impl Assembler {
+    /// The whole archive.
+    fn whole(plan: Plan) -> Assembler {
+        match plan {
+            Plan::Zip(layout) => Assembler::Zip(Zipper::new(layout)),
+            Plan::Tar(layout) => Assembler::Tar(Tarrer::new(layout)),
+            #[cfg(feature = "deflate")]
+            Plan::TarGz(layout) => Assembler::TarGz(Box::new(Gzipped::new(layout))),
+        }
+    }
+
+    /// Only `ranges` of the archive (sorted, disjoint, within its size).
+    pub(crate) fn ranges(plan: Plan, ranges: &[ByteRange]) -> Result<Assembler, ZipError> {
+        match plan {
+            Plan::Zip(layout) => Zipper::with_ranges(layout, ranges).map(Assembler::Zip),
+            Plan::Tar(layout) => Tarrer::with_ranges(layout, ranges).map(Assembler::Tar),
+            #[cfg(feature = "deflate")]
+            Plan::TarGz(_) => Err(ZipError::UnknownSize),
+        }
+    }
+
+    fn advance(&mut self, out: &mut Vec<Piece>) -> Result<Step, ZipError> {
+        match self {
+            Assembler::Zip(zipper) => zipper.advance(out),
+            Assembler::Tar(tarrer) => tarrer.advance(out),
+            #[cfg(feature = "deflate")]
+            Assembler::TarGz(gzipped) => gzipped.advance(out),
+        }
+    }
+
+    fn feed(&mut self, data: &[u8], out: &mut Vec<Piece>) -> Result<(), ZipError> {
+        match self {
+            Assembler::Zip(zipper) => zipper.feed(data, out),
+            Assembler::Tar(tarrer) => tarrer.feed(data, out),
+            #[cfg(feature = "deflate")]
+            Assembler::TarGz(gzipped) => gzipped.feed(data, out),
+        }
+    }
+
+    fn wants_more(&self) -> bool {
+        match self {
+            Assembler::Zip(zipper) => zipper.wants_more(),
+            Assembler::Tar(tarrer) => tarrer.wants_more(),
+            #[cfg(feature = "deflate")]
+            Assembler::TarGz(gzipped) => gzipped.wants_more(),
+        }
+    }
+}
 
 /// Bytes hashed without anything to send before the body lets the worker
 /// run its other tasks (it asks to be polled again at once). The archive
@@ -32,7 +96,7 @@ use crate::{
 const SKIP_BUDGET: usize = 1 << 20;
 
 pub(crate) struct ArchiveBody {
-    zipper: Zipper,
+    assembler: Assembler,
     /// The entries' sources not yet started, in order.
     entries: VecDeque<Source>,
     /// The entry being produced.
@@ -50,23 +114,21 @@ pub(crate) struct ArchiveBody {
 
 impl ArchiveBody {
     /// The whole archive.
-    pub(crate) fn new(zip: Zip) -> Self {
-        let Zip {
-            layout, entries, ..
-        } = zip;
-        Self::with(Zipper::new(layout), entries, Vec::new(), Bytes::new())
+    pub(crate) fn new(packed: Packed) -> Self {
+        let Packed { plan, entries, .. } = packed;
+        Self::with(Assembler::whole(plan), entries, Vec::new(), Bytes::new())
     }
 
-    /// `zipper` (over some ranges), each part headed by `heads[part]` when
-    /// given, then `trailer`.
+    /// `assembler` (over some ranges), each part headed by `heads[part]`
+    /// when given, then `trailer`.
     pub(crate) fn with(
-        zipper: Zipper,
+        assembler: Assembler,
         entries: Vec<Source>,
         heads: Vec<Bytes>,
         trailer: Bytes,
     ) -> Self {
         ArchiveBody {
-            zipper,
+            assembler,
             entries: entries.into(),
             current: None,
             out: VecDeque::new(),
@@ -123,7 +185,7 @@ impl ArchiveBody {
             if self.done {
                 return Poll::Ready(None);
             }
-            if !self.zipper.wants_more() {
+            if !self.assembler.wants_more() {
                 // A range that ends before the archive does: nothing more to
                 // produce.
                 self.finish();
@@ -134,12 +196,17 @@ impl ArchiveBody {
                 return Poll::Pending;
             }
             match &mut self.current {
-                None => match self.zipper.advance(&mut self.pieces) {
+                None => match self.assembler.advance(&mut self.pieces) {
                     Ok(Step::Entry(_)) => {
                         let Some(source) = self.entries.pop_front() else {
                             return fail("the archive has more entries than sources");
                         };
                         self.current = Some(Kind::of(source));
+                        self.take_pieces(None);
+                    }
+                    Ok(Step::Skip(_)) => {
+                        // None of its data is wanted: its source never runs.
+                        drop(self.entries.pop_front());
                         self.take_pieces(None);
                     }
                     Ok(Step::Directory) => self.take_pieces(None),
@@ -151,7 +218,7 @@ impl ArchiveBody {
                 },
                 Some(kind) => match kind.poll(cx) {
                     Poll::Ready(Some(Ok(chunk))) => {
-                        if let Err(err) = self.zipper.feed(&chunk, &mut self.pieces) {
+                        if let Err(err) = self.assembler.feed(&chunk, &mut self.pieces) {
                             return fail(err.to_string());
                         }
                         let before = self.out.len();

@@ -205,7 +205,7 @@ impl Kind {
                 Kind::Stream(Box::pin(stream))
             }
             Source::AsyncWriter(write) => Kind::AsyncWriter(AsyncWriter::new(write)),
-            Source::Archive(zip) => Kind::Archive(Box::new(ArchiveBody::new(*zip))),
+            Source::Archive(packed) => Kind::Archive(Box::new(ArchiveBody::new(*packed))),
         }
     }
 

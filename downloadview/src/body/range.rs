@@ -23,7 +23,7 @@ use std::{
 
 use bytes::{Bytes, BytesMut};
 
-use super::{ArchiveBody, DownloadBody, Kind, Receiver, Slices};
+use super::{archive::Assembler, ArchiveBody, DownloadBody, Kind, Receiver, Slices};
 use crate::{
     chunk::{BoxError, Items, CHUNK},
     file::{ChunkIter, Generate, ReadSeek, Source},
@@ -60,7 +60,7 @@ impl DownloadBody {
             Source::Generator(generate) => Kind::Channel(Receiver::pull(Box::new(Items(
                 generated(generate, parts, trailer),
             )))),
-            Source::Archive(zip) => archive(*zip, parts, trailer),
+            Source::Archive(packed) => archive(*packed, parts, trailer),
             // The plan only ranges over the three sources above; anything else
             // must not be sent as if it were the requested bytes.
             _ => failing("this source cannot serve ranges"),
@@ -70,15 +70,16 @@ impl DownloadBody {
 }
 
 /// The parts of an archive: the assembler produces the archive from its
-/// start (the CRCs before a range are needed) and keeps the ranges' bytes.
-fn archive(zip: crate::file::Zip, parts: Vec<Part>, trailer: Bytes) -> Kind {
+/// start (a zip's CRCs before a range are needed; a tar skips the entries
+/// before it) and keeps the ranges' bytes.
+fn archive(packed: crate::file::Packed, parts: Vec<Part>, trailer: Bytes) -> Kind {
     let ranges: Vec<ByteRange> = parts.iter().map(|part| part.range).collect();
-    match crate::zip::Zipper::with_ranges(zip.layout, &ranges) {
-        Ok(zipper) => {
+    match Assembler::ranges(packed.plan, &ranges) {
+        Ok(assembler) => {
             let heads = parts.into_iter().map(|part| part.head).collect();
             Kind::Archive(Box::new(ArchiveBody::with(
-                zipper,
-                zip.entries,
+                assembler,
+                packed.entries,
                 heads,
                 trailer,
             )))

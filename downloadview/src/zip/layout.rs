@@ -53,6 +53,29 @@ impl EntryMeta {
     }
 }
 
+/// Checks the entries of an archive of either format and readies its
+/// folders: the names ([`name::check_all`]), the modes (permissions only, at
+/// most 0o777), and each folder named with its trailing `/` (zip's APPNOTE
+/// 4.3.8 and tar's ustar both name folders so), of no data (size 0, CRC 0).
+pub(crate) fn prepare(metas: &mut [EntryMeta]) -> Result<(), ZipError> {
+    name::check_all(metas.iter().map(|m| (m.name.as_str(), m.folder))).map_err(ZipError::Name)?;
+    for (index, meta) in metas.iter_mut().enumerate() {
+        if let Some(mode) = meta.mode.filter(|&mode| mode > 0o777) {
+            return Err(ZipError::Mode {
+                index,
+                name: meta.name.clone(),
+                mode,
+            });
+        }
+        if meta.folder {
+            meta.name.push('/');
+            meta.size = Some(0);
+            meta.crc = Some(0);
+        }
+    }
+    Ok(())
+}
+
 /// A stretch of the archive, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Segment {
@@ -165,24 +188,7 @@ impl Layout {
         limits: Limits,
     ) -> Result<Layout, ZipError> {
         let mut metas: Vec<EntryMeta> = entries.into_iter().collect();
-        name::check_all(metas.iter().map(|m| (m.name.as_str(), m.folder)))
-            .map_err(ZipError::Name)?;
-        for (index, meta) in metas.iter_mut().enumerate() {
-            if let Some(mode) = meta.mode.filter(|&mode| mode > 0o777) {
-                return Err(ZipError::Mode {
-                    index,
-                    name: meta.name.clone(),
-                    mode,
-                });
-            }
-            if meta.folder {
-                // APPNOTE 4.3.8: a folder is an entry named with a trailing
-                // "/", of no data.
-                meta.name.push('/');
-                meta.size = Some(0);
-                meta.crc = Some(0);
-            }
-        }
+        prepare(&mut metas)?;
 
         let headers: Vec<Header> = metas
             .iter()

@@ -80,11 +80,14 @@ mod interop;
 mod tests;
 
 pub(crate) use self::{
-    layout::{EntryMeta, Layout},
+    layout::{prepare, EntryMeta, Layout},
     name::NameError,
     records::Method,
-    zipper::{Piece, PieceBytes, Step, Zipper},
+    zipper::Zipper,
 };
+// The assembler's vocabulary, for the tests that drive it.
+#[cfg(test)]
+use crate::assemble::{Piece, PieceBytes, Step};
 #[cfg(test)]
 pub(crate) use self::{
     layout::{Placed, Segment},
@@ -141,6 +144,13 @@ pub(crate) enum ZipError {
         /// Its name.
         name: String,
     },
+    /// A tar entry's size is unknown: tar writes it before the data.
+    SizeNeeded {
+        /// The entry.
+        index: usize,
+        /// Its name.
+        name: String,
+    },
     /// Ranges were asked of an archive whose size is unknown.
     UnknownSize,
     /// A range is empty, past the end, or not after the one before it.
@@ -185,6 +195,11 @@ impl fmt::Display for ZipError {
             ZipError::Overflow { index, name } => write!(
                 f,
                 "archive entry {index} ({name:?}): its compressed size passed 4 GiB without ZIP64"
+            ),
+            ZipError::SizeNeeded { index, name } => write!(
+                f,
+                "archive entry {index} ({name:?}): its size is unknown, and a tar entry's size \
+                 comes before its data; declare it with VirtualFile::with_size (or use a zip)"
             ),
             ZipError::UnknownSize => {
                 f.write_str("the archive's size is unknown, so it cannot serve ranges")

@@ -171,6 +171,7 @@ pub(super) fn drive(
                 }
             }
             Step::Directory => {}
+            Step::Skip(index) => panic!("a zip never skips an entry (entry {index})"),
             Step::Done => return Ok(()),
         }
     }

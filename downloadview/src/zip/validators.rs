@@ -13,10 +13,10 @@ const LAYOUT_VERSION: &[u8] = b"downloadview zip layout 2";
 
 /// 64-bit FNV-1a (<http://www.isthe.com/chongo/tech/comp/fnv/>): offset
 /// basis and prime. Stable by definition, unlike std's `DefaultHasher`.
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
-fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
     for &byte in bytes {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(FNV_PRIME);

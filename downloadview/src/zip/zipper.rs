@@ -1,8 +1,6 @@
 //! The streaming assembler: fed every entry's bytes in order, it produces the
 //! archive over a [`Layout`], or only the requested ranges of it.
 
-use std::ops::Range;
-
 use bytes::{Bytes, BytesMut};
 
 use super::{
@@ -10,121 +8,16 @@ use super::{
     records::{Method, Written},
     ZipError,
 };
-use crate::range::ByteRange;
+use crate::{
+    assemble::{Piece, PieceBytes, Step, Window},
+    range::ByteRange,
+};
 
 /// Central headers are rendered in pieces of about this many bytes, so a
 /// directory of a million entries never sits in memory whole: the engine's
 /// largest chunk ([`CHUNK`](crate::chunk::CHUNK)), so a piece is one
 /// hand-over.
 const DIRECTORY_PIECE: usize = 64 * 1024;
-
-/// Archive bytes to send, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Piece {
-    /// Which requested range they belong to (0 for the whole archive).
-    pub(crate) part: usize,
-    /// The bytes.
-    pub(crate) bytes: PieceBytes,
-}
-
-/// Where a piece's bytes are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum PieceBytes {
-    /// A slice of the chunk just given to [`Zipper::feed`]: stored data goes
-    /// out as it came, and a caller holding the chunk as [`Bytes`] slices it
-    /// without a copy.
-    Fed(Range<usize>),
-    /// Bytes the archive adds: headers, descriptors, the directory, or
-    /// compressed data.
-    Made(Bytes),
-}
-
-/// What [`Zipper::advance`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Step {
-    /// Entry `n`'s local header is out: feed its bytes, then advance again.
-    Entry(usize),
-    /// A piece of the directory is out: advance again.
-    Directory,
-    /// The archive is complete.
-    Done,
-}
-
-/// A stretch `start..end` of the archive that is wanted.
-#[derive(Debug, Clone, Copy)]
-struct Span {
-    start: u64,
-    end: u64,
-}
-
-/// The wanted spans, and how far the archive has got.
-#[derive(Debug)]
-struct Window {
-    spans: Vec<Span>,
-    /// The first span that does not end at or before `pos`.
-    cursor: usize,
-    /// The archive offset of the next byte.
-    pos: u64,
-}
-
-impl Window {
-    /// Whether any of the `len` bytes at `at` (at or after `pos`) is wanted.
-    fn wants(&self, at: u64, len: u64) -> bool {
-        let end = at.saturating_add(len);
-        self.spans[self.cursor..]
-            .iter()
-            .take_while(|s| s.start < end)
-            .any(|s| s.end > at && len > 0)
-    }
-
-    /// Moves past the next `len` bytes, pushing the wanted parts of them as
-    /// pieces made by `bytes` from ranges within those `len` bytes.
-    fn take(
-        &mut self,
-        len: u64,
-        out: &mut Vec<Piece>,
-        mut bytes: impl FnMut(Range<usize>) -> PieceBytes,
-    ) -> Result<(), ZipError> {
-        let start = self.pos;
-        let end = start.checked_add(len).ok_or(ZipError::TooLarge)?;
-        for (part, span) in self.spans.iter().enumerate().skip(self.cursor) {
-            if span.start >= end {
-                break;
-            }
-            let (a, b) = (span.start.max(start), span.end.min(end));
-            if a < b {
-                // Both are within the `len` bytes, which the caller holds as
-                // one slice: the differences fit in usize.
-                let range = (a - start) as usize..(b - start) as usize;
-                out.push(Piece {
-                    part,
-                    bytes: bytes(range),
-                });
-            }
-        }
-        while self
-            .spans
-            .get(self.cursor)
-            .is_some_and(|span| span.end <= end)
-        {
-            self.cursor += 1;
-        }
-        self.pos = end;
-        Ok(())
-    }
-
-    /// Moves past the next `len` bytes, which no span wants.
-    fn skip(&mut self, len: u64) -> Result<(), ZipError> {
-        self.take(len, &mut Vec::new(), |_| PieceBytes::Fed(0..0))
-    }
-
-    /// Pushes `bytes`, the next bytes of the archive, clipped to the spans.
-    fn take_made(&mut self, bytes: &Bytes, out: &mut Vec<Piece>) -> Result<(), ZipError> {
-        self.take(bytes.len() as u64, out, |r| {
-            PieceBytes::Made(bytes.slice(r))
-        })
-    }
-}
 
 /// The entry being fed.
 #[derive(Debug)]
@@ -191,11 +84,7 @@ pub(crate) struct Zipper {
 impl Zipper {
     /// Produces the whole archive.
     pub(crate) fn new(layout: Layout) -> Zipper {
-        let spans = vec![Span {
-            start: 0,
-            end: u64::MAX,
-        }];
-        Zipper::with_spans(layout, spans)
+        Zipper::with_window(layout, Window::whole())
     }
 
     /// Produces only `ranges` of the archive, each as its own part: sorted,
@@ -204,32 +93,15 @@ impl Zipper {
     /// Fails when the archive's size is unknown, or the ranges are not so.
     pub(crate) fn with_ranges(layout: Layout, ranges: &[ByteRange]) -> Result<Zipper, ZipError> {
         let size = layout.size().ok_or(ZipError::UnknownSize)?;
-        let mut spans: Vec<Span> = Vec::with_capacity(ranges.len());
-        for range in ranges {
-            let after_previous = spans.last().is_none_or(|s| s.end <= range.first);
-            if range.first > range.last || range.last >= size || !after_previous {
-                return Err(ZipError::BadRange);
-            }
-            spans.push(Span {
-                start: range.first,
-                end: range.last + 1,
-            });
-        }
-        if spans.is_empty() {
-            return Err(ZipError::BadRange);
-        }
-        Ok(Zipper::with_spans(layout, spans))
+        let window = Window::ranges(ranges, size)?;
+        Ok(Zipper::with_window(layout, window))
     }
 
-    fn with_spans(layout: Layout, spans: Vec<Span>) -> Zipper {
+    fn with_window(layout: Layout, window: Window) -> Zipper {
         let count = layout.entry_count();
         Zipper {
             layout,
-            window: Window {
-                spans,
-                cursor: 0,
-                pos: 0,
-            },
+            window,
             state: State::Before(0),
             written: Vec::with_capacity(count),
             #[cfg(feature = "deflate")]
@@ -246,7 +118,7 @@ impl Zipper {
     /// False once every wanted byte is out: the caller may stop feeding
     /// (a range that ends before the archive does).
     pub(crate) fn wants_more(&self) -> bool {
-        self.window.cursor < self.window.spans.len() && !matches!(self.state, State::Done)
+        !self.window.is_done() && !matches!(self.state, State::Done)
     }
 
     /// Ends the entry being fed, if any (checking its size, and its CRC or
