@@ -40,7 +40,8 @@
 //! | `/block` | `web::block`, as an application's database calls |
 //!
 //! The archive phase compares `/dv/zip?size=N` (a stored zip of 4 generator
-//! entries, N bytes in all) with the demo's `/big/?size=N`.
+//! entries, N bytes in all) and `/dv/tar?size=N` (the same entries as a tar)
+//! with the demo's `/big/?size=N`.
 
 use std::{
     io::{BufWriter, Write as _},
@@ -363,6 +364,29 @@ impl GetFile for Zip {
     }
 }
 
+/// `/dv/tar?size=N`: the same 4 entries as `/dv/zip`, as a tar.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "bench.tar")]
+struct Tar;
+
+impl GetFile for Tar {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        let quarter = size_param(req) / 4;
+        let entry = move || {
+            VirtualFile::from_generator(quarter, move |offset| {
+                let chunks = (quarter - offset).div_ceil(CHUNK as u64);
+                std::iter::repeat_with(|| chunk().clone()).take(chunks as usize)
+            })
+        };
+        Ok(VirtualFile::tar([
+            ("part-1.bin", entry()),
+            ("part-2.bin", entry()),
+            ("part-3.bin", entry()),
+            ("part-4.bin", entry()),
+        ])?)
+    }
+}
+
 /// `/hw/big?size=N`: the demo's `/big/` written by hand, the same chunks as
 /// a stream with `Content-Length` (`no_chunking`); `/hw/bigc?size=N`, the
 /// same without a size (chunked).
@@ -437,6 +461,7 @@ async fn main() -> std::io::Result<()> {
             .route("/slow/{kind}", Slow::route())
             .route("/block", web::get().to(block))
             .route("/dv/zip", Zip::route())
+            .route("/dv/tar", Tar::route())
             .route("/hw/big", web::get().to(hw_big))
             .route("/hw/bigc", web::get().to(hw_big))
             .route("/dv/bigc", BigChunked::route())

@@ -405,8 +405,15 @@
 //! entry's size is known (HEAD costs nothing, even for 100 GiB), ZIP64 past
 //! 4 GiB or 65,535 entries, Range and `curl -C -` resume when every entry can
 //! serve ranges, and entry names that cannot unpack outside the archive's
-//! folder, refused when it is built. See [`Archive`] for the details and
-//! deflate.
+//! folder, refused when it is built. See [`Archive`] for the details:
+//! folders and Unix modes, CRCs in the local headers for streaming readers
+//! such as Java's `ZipInputStream`, deflate.
+//!
+//! [`VirtualFile::tar`] (or [`Archive::tar`]) makes a tar of the same
+//! entries, with the same guarantees: POSIX ustar with pax headers, an exact
+//! length (every entry's size must be known), Range and resume, and a range
+//! that runs only the entries it overlaps; [`Archive::tar_gz`] compresses it
+//! (feature `deflate`).
 //!
 //! ```
 //! use actix_web::HttpRequest;
