@@ -85,14 +85,14 @@ pub(crate) use self::{
     records::Method,
     zipper::Zipper,
 };
-// The assembler's vocabulary, for the tests that drive it.
-#[cfg(test)]
-use crate::assemble::{Piece, PieceBytes, Step};
 #[cfg(test)]
 pub(crate) use self::{
     layout::{Placed, Segment},
     records::Written,
 };
+// The assembler's vocabulary, for the tests that drive it.
+#[cfg(test)]
+use crate::assemble::{Piece, PieceBytes, Step};
 
 /// Why an archive cannot be planned or produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
