@@ -348,20 +348,26 @@ struct Zip;
 
 impl GetFile for Zip {
     fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
-        let quarter = size_param(req) / 4;
-        let entry = move || {
-            VirtualFile::from_generator(quarter, move |offset| {
-                let chunks = (quarter - offset).div_ceil(CHUNK as u64);
-                std::iter::repeat_with(|| chunk().clone()).take(chunks as usize)
-            })
-        };
-        Ok(VirtualFile::zip([
-            ("part-1.bin", entry()),
-            ("part-2.bin", entry()),
-            ("part-3.bin", entry()),
-            ("part-4.bin", entry()),
-        ])?)
+        Ok(VirtualFile::zip(archive_entries(req))?)
     }
+}
+
+/// The 4 entries of `/dv/zip` and `/dv/tar`: offset-aware generators of a
+/// quarter of `?size=N` each.
+fn archive_entries(req: &HttpRequest) -> [(&'static str, VirtualFile); 4] {
+    let quarter = size_param(req) / 4;
+    let entry = move || {
+        VirtualFile::from_generator(quarter, move |offset| {
+            let chunks = (quarter - offset).div_ceil(CHUNK as u64);
+            std::iter::repeat_with(|| chunk().clone()).take(chunks as usize)
+        })
+    };
+    [
+        ("part-1.bin", entry()),
+        ("part-2.bin", entry()),
+        ("part-3.bin", entry()),
+        ("part-4.bin", entry()),
+    ]
 }
 
 /// `/dv/tar?size=N`: the same 4 entries as `/dv/zip`, as a tar.
@@ -371,19 +377,7 @@ struct Tar;
 
 impl GetFile for Tar {
     fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
-        let quarter = size_param(req) / 4;
-        let entry = move || {
-            VirtualFile::from_generator(quarter, move |offset| {
-                let chunks = (quarter - offset).div_ceil(CHUNK as u64);
-                std::iter::repeat_with(|| chunk().clone()).take(chunks as usize)
-            })
-        };
-        Ok(VirtualFile::tar([
-            ("part-1.bin", entry()),
-            ("part-2.bin", entry()),
-            ("part-3.bin", entry()),
-            ("part-4.bin", entry()),
-        ])?)
+        Ok(VirtualFile::tar(archive_entries(req))?)
     }
 }
 

@@ -281,22 +281,34 @@ pub struct ArchiveDownloadView;
 
 impl GetFile for ArchiveDownloadView {
     fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
-        let size = number_param(req, "size", 1 << 20)?;
-        let hello = || {
-            VirtualFile::from_static(HELLO)
-                .with_etag(EntityTag::new_strong("hello-v1".to_owned()))
-                .with_last_modified(versioned_last_modified())
-        };
-        let data = VirtualFile::from_generator(size, move |offset| pattern_chunks(offset, size))
-            .with_etag(EntityTag::new_strong(format!("pattern-{size}")))
-            .with_last_modified(versioned_last_modified())
-            .with_crc32(pattern_crc(size));
+        let [hello, cafe, (name, data)] = archive_entries(req)?;
+        let crc = pattern_crc(data.size().unwrap_or(0));
         Ok(VirtualFile::zip([
-            ("hello-world.txt", hello()),
-            ("café résumé.txt", hello()),
-            ("data.bin", data),
+            hello,
+            cafe,
+            (name, data.with_crc32(crc)),
         ])?)
     }
+}
+
+/// The entries of `/archive/` and `/tar/`: two texts and `data.bin`, the
+/// `/big/` pattern of `?size=N` bytes from an offset-aware generator, each
+/// with a strong ETag and a modification time.
+fn archive_entries(req: &HttpRequest) -> Result<[(&'static str, VirtualFile); 3], DownloadError> {
+    let size = number_param(req, "size", 1 << 20)?;
+    let hello = || {
+        VirtualFile::from_static(HELLO)
+            .with_etag(EntityTag::new_strong("hello-v1".to_owned()))
+            .with_last_modified(versioned_last_modified())
+    };
+    let data = VirtualFile::from_generator(size, move |offset| pattern_chunks(offset, size))
+        .with_etag(EntityTag::new_strong(format!("pattern-{size}")))
+        .with_last_modified(versioned_last_modified());
+    Ok([
+        ("hello-world.txt", hello()),
+        ("café résumé.txt", hello()),
+        ("data.bin", data),
+    ])
 }
 
 /// `/tar/?size=N`: the same three entries as `/archive/`, as `archive.tar`
@@ -309,20 +321,7 @@ pub struct TarDownloadView;
 
 impl GetFile for TarDownloadView {
     fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
-        let size = number_param(req, "size", 1 << 20)?;
-        let hello = || {
-            VirtualFile::from_static(HELLO)
-                .with_etag(EntityTag::new_strong("hello-v1".to_owned()))
-                .with_last_modified(versioned_last_modified())
-        };
-        let data = VirtualFile::from_generator(size, move |offset| pattern_chunks(offset, size))
-            .with_etag(EntityTag::new_strong(format!("pattern-{size}")))
-            .with_last_modified(versioned_last_modified());
-        Ok(VirtualFile::tar([
-            ("hello-world.txt", hello()),
-            ("café résumé.txt", hello()),
-            ("data.bin", data),
-        ])?)
+        Ok(VirtualFile::tar(archive_entries(req)?)?)
     }
 }
 
