@@ -21,7 +21,7 @@ use actix_web::{
     HttpServer,
 };
 use bytes::Bytes;
-use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+use downloadview::{DownloadError, GetFile, SigningKeys, VirtualDownloadView, VirtualFile};
 
 const HELLO: &[u8] = b"Hello world!\n";
 
@@ -325,6 +325,64 @@ impl GetFile for TarDownloadView {
     }
 }
 
+/// `/signed/`: `/text/` behind a signed link (403 without one); get a link
+/// valid for 60 seconds from `/sign/?path=/signed/`.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "hello-world.txt", signed = true)]
+pub struct SignedDownloadView;
+
+impl GetFile for SignedDownloadView {
+    fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        Ok(VirtualFile::from_static(HELLO))
+    }
+}
+
+/// The demo's signing keys: `DEMO_SIGNING_KEY` (at least 32 bytes) when
+/// set, else a random key made when the process starts (its links die with
+/// it). A real app reads its keys from its secrets, never from the code.
+pub fn demo_keys() -> &'static SigningKeys {
+    static KEYS: OnceLock<SigningKeys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let key = std::env::var("DEMO_SIGNING_KEY")
+            .map(String::into_bytes)
+            .unwrap_or_else(|_| {
+                // std's hashers are seeded from the operating system's random
+                // source: four of them give 32 random bytes without a crate.
+                use std::hash::{BuildHasher, Hasher};
+                (0..4)
+                    .flat_map(|_| {
+                        let mut hasher =
+                            std::collections::hash_map::RandomState::new().build_hasher();
+                        hasher.write_u8(0);
+                        hasher.finish().to_le_bytes()
+                    })
+                    .collect()
+            });
+        SigningKeys::new([key]).expect("DEMO_SIGNING_KEY: at least 32 bytes")
+    })
+}
+
+/// `/sign/?path=/signed/`: a link to `path` (under `/signed/`) valid for 60
+/// seconds, as text. A real app signs only what the user may download.
+async fn sign(req: HttpRequest) -> Result<HttpResponse, actix_web::Error> {
+    let query = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map_err(|e| ErrorBadRequest(format!("bad query string: {e}")))?;
+    let path = query
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "path")
+        .map_or("/signed/", |(_, v)| v.as_str());
+    if !path.starts_with("/signed/") {
+        return Err(ErrorBadRequest("the demo signs links under /signed/ only"));
+    }
+    let link = demo_keys()
+        .sign(path, Duration::from_secs(60))
+        .map_err(|e| ErrorBadRequest(format!("cannot sign {path:?}: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(format!("{link}\n")))
+}
+
 /// The routes of the demo, with a line each for the index page.
 pub const ROUTES: &[(&str, &str)] = &[
     (
@@ -373,6 +431,10 @@ pub const ROUTES: &[(&str, &str)] = &[
         "the same three entries as a tar (POSIX ustar, pax headers): exact Content-Length, Range and curl -C - work, unpacked by GNU tar, bsdtar and Python's tarfile",
     ),
     (
+        "/sign/?path=/signed/",
+        "a signed link to /signed/ (/text/ behind a signature, 403 without one), valid for 60 seconds",
+    ),
+    (
         "/versioned/",
         "/text/ with an ETag (\"hello-v1\") and a Last-Modified, for conditional requests: If-None-Match gives 304, If-Match \"other\" gives 412",
     ),
@@ -412,7 +474,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/csv/", CsvDownloadView::route())
         .route("/versioned/", VersionedDownloadView::route())
         .route("/archive/", ArchiveDownloadView::route())
-        .route("/tar/", TarDownloadView::route());
+        .route("/tar/", TarDownloadView::route())
+        .route("/signed/", SignedDownloadView::route())
+        .route("/sign/", downloadview::get_or_head().to(sign))
+        .app_data(demo_keys().clone());
 }
 
 /// Logs to stderr: one `download …` line per download (the report's own

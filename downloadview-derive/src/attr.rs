@@ -19,6 +19,7 @@ pub(crate) const KEYS: &[&str] = &[
     "buffering",
     "send_timeout",
     "max_ranges",
+    "signed",
 ];
 
 /// One option as written: its literal (for value errors) and its value. A
@@ -43,6 +44,8 @@ pub(crate) struct Attrs {
     pub(crate) send_timeout: Option<Opt<u64>>,
     /// Ranges per request; `0` = no Range support.
     pub(crate) max_ranges: Option<Opt<u64>>,
+    /// Only signed, unexpired links are answered.
+    pub(crate) signed: Option<Opt<bool>>,
 }
 
 impl Attrs {
@@ -165,6 +168,7 @@ impl Attrs {
                 &mut self.max_ranges,
                 lit_whole(cx, &key, lit, &value, &RANGES),
             ),
+            "signed" => set(cx, path, &mut self.signed, lit_bool(cx, &key, lit, &value)),
             _ => unreachable!("every key of KEYS has an arm"),
         }
     }
@@ -173,7 +177,7 @@ impl Attrs {
 /// The expected form of a key's value, for error messages.
 fn example(key: &str) -> &'static str {
     match key {
-        "attachment" | "buffering" => "true",
+        "attachment" | "buffering" | "signed" => "true",
         "basename" => "\"report.csv\"",
         "mimetype" => "\"text/csv\"",
         "encoding" => "\"gzip\"",

@@ -29,6 +29,7 @@ fn options(attrs: &Attrs) -> TokenStream {
         buffering,
         send_timeout,
         max_ranges,
+        signed,
     } = attrs;
     let mut options = quote!(::downloadview::__private::DownloadOptions::new());
     let strings = [
@@ -47,6 +48,7 @@ fn options(attrs: &Attrs) -> TokenStream {
     for (setter, opt) in [
         (quote!(attachment), attachment),
         (quote!(buffering), buffering),
+        (quote!(signed), signed),
     ] {
         if let Some(opt) = opt {
             let value = opt.value;

@@ -77,6 +77,8 @@ mod tests {
             ("send_timout", "send_timeout"),
             ("maxranges", "max_ranges"),
             ("max_range", "max_ranges"),
+            ("singed", "signed"),
+            ("sign", "signed"),
         ] {
             assert_eq!(closest(typo, KEYS), Some(key), "{typo}");
         }

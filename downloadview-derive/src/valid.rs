@@ -19,6 +19,7 @@ impl Attrs {
             buffering: _,
             send_timeout: _,
             max_ranges: _,
+            signed: _,
         } = self;
         if let Some(opt) = basename {
             check_basename(cx, opt);

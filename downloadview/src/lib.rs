@@ -385,6 +385,8 @@
 //! | `cache_control` | string | none | [`GetFile::cache_control`] |
 //! | `buffering` | bool | `true` | [`GetFile::buffering`] |
 //! | `send_timeout` | whole seconds | `60` (`0`: never) | [`GetFile::send_timeout`] |
+//! | `max_ranges` | whole number | `16` (`0`: no Range) | [`GetFile::max_ranges`] |
+//! | `signed` | bool | `false` | [`GetFile::signed`] |
 //!
 //! `send_timeout` is nginx's, with its default: a download whose client has
 //! taken no body byte for that long is abandoned, its producer stopped and
@@ -412,7 +414,7 @@
 //! [`VirtualFile::tar`] (or [`Archive::tar`]) makes a tar of the same
 //! entries, with the same guarantees: POSIX ustar with pax headers, an exact
 //! length (every entry's size must be known), Range and resume, and a range
-//! that runs only the entries it overlaps; [`Archive::tar_gz`] compresses it
+//! that runs only the entries it overlaps; `Archive::tar_gz` compresses it
 //! (feature `deflate`).
 //!
 //! ```
@@ -510,7 +512,15 @@
 //!   `from_csv_stream`, serde records as a `text/csv` body with a header
 //!   row, serialized a bounded step at a time (`docs/databases.md` in the
 //!   repository maps database drivers to them).
-//! - **`deflate`**: compressed archive entries (see [`Archive`]).
+//! - **`deflate`**: compressed archive entries, and gzip-compressed tars
+//!   (see [`Archive`]).
+//! - **`signed`**: signed, expiring download links, django-downloadview's
+//!   `signature_required`: `SigningKeys` signs a path and query
+//!   (HMAC-SHA-256, key rotation), views with `#[download(signed = true)]`
+//!   and handlers that take a `SignedLink` answer 403 to a missing, wrong or
+//!   expired signature before any of the view's code runs
+//!   (`docs/signed-links.md` in the repository: the format, the checks,
+//!   and moving links from Django).
 //!
 //! # Conditional requests and ranges
 //!
@@ -595,6 +605,8 @@ mod range;
 pub mod report;
 mod response;
 mod route;
+#[cfg(feature = "signed")]
+mod signed;
 mod sink;
 mod tar;
 pub mod test;
@@ -633,6 +645,7 @@ pub struct ReadmeDoctests;
 ///     buffering = false,             // `X-Accel-Buffering: no`
 ///     send_timeout = 300,            // seconds a stalled client is waited for
 ///     max_ranges = 4,                // ranges per request; `0` turns Range off
+///     signed = false,                // `true`: signed links only (feature `signed`)
 /// )]
 /// #[download(encoding = "identity")] // `Content-Encoding`, when the content is encoded
 /// struct Report;
@@ -685,3 +698,8 @@ pub use crate::{
 
 #[cfg(feature = "metrics")]
 pub use crate::meter::describe_metrics;
+#[cfg(feature = "signed")]
+pub use crate::signed::{
+    KeyError, LinkError, SignError, SignedLink, SigningKeys, CLOCK_SKEW, EXPIRES_PARAM,
+    MAX_LIFETIME, MIN_KEY_LEN, SIGNATURE_PARAM,
+};

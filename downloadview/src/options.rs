@@ -54,6 +54,10 @@ pub struct DownloadOptions {
     /// stopped and dropped, the connection aborted). `0` waits forever.
     /// Default: 60, nginx's `send_timeout`.
     pub send_timeout: u64,
+    /// Whether the view answers only signed, unexpired links (403
+    /// otherwise, before `get_file` runs); needs the `signed` feature and
+    /// `SigningKeys` in the app's data. Default: `false`.
+    pub signed: bool,
 }
 
 impl DownloadOptions {
@@ -78,6 +82,7 @@ impl DownloadOptions {
             max_ranges: 16,
             buffering: true,
             send_timeout: 60,
+            signed: false,
         }
     }
 
@@ -198,6 +203,21 @@ impl DownloadOptions {
     /// ```
     pub const fn send_timeout(mut self, secs: u64) -> Self {
         self.send_timeout = secs;
+        self
+    }
+
+    /// Sets whether the view answers only signed, unexpired links (feature
+    /// `signed`; see `SigningKeys`).
+    ///
+    /// ```
+    /// use downloadview::DownloadOptions;
+    ///
+    /// const OPTIONS: DownloadOptions = DownloadOptions::new().signed(true);
+    /// assert!(OPTIONS.signed);
+    /// assert!(!DownloadOptions::new().signed);
+    /// ```
+    pub const fn signed(mut self, signed: bool) -> Self {
+        self.signed = signed;
         self
     }
 }

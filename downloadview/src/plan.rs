@@ -69,6 +69,9 @@ pub(crate) fn decide<V: GetFile + ?Sized>(
     view: &V,
     req: &HttpRequest,
 ) -> Result<Plan, crate::DownloadError> {
+    if view.signed(req) {
+        require_signed_link(req)?;
+    }
     let file = view.get_file(req)?;
     let name = disposition::served_name(view.get_basename(req), file.name_cow());
     let mimetype = view.get_mimetype(req);
@@ -270,4 +273,20 @@ fn remembered_disposition(name: Option<&str>, attachment: bool) -> Option<Header
         },
     );
     Some(value)
+}
+
+/// A view that asks for signed links: the link is checked (403 when
+/// refused), before anything else of the view runs.
+#[cfg(feature = "signed")]
+fn require_signed_link(req: &HttpRequest) -> Result<(), crate::DownloadError> {
+    crate::signed::require(req)
+}
+
+/// Without the `signed` feature nothing can check a link: the view's file is
+/// never served (a logged 500 says why).
+#[cfg(not(feature = "signed"))]
+fn require_signed_link(_req: &HttpRequest) -> Result<(), crate::DownloadError> {
+    Err(crate::DownloadError::other(
+        "the view asks for signed links, but downloadview was built without its `signed` feature",
+    ))
 }

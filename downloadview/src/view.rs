@@ -365,6 +365,37 @@ pub trait GetFile: ViewOptions {
         }
     }
 
+    /// Whether this request must carry a valid, unexpired signed link
+    /// (feature `signed`): when `true`, a missing, wrong or expired
+    /// signature is answered 403 before [`get_file`](Self::get_file) runs.
+    /// The keys come from the app's data (`SigningKeys`); without them, or
+    /// without the `signed` feature, the answer is a logged 500, never the
+    /// file. Default: the `signed` option (`false`).
+    ///
+    /// ```
+    /// use actix_web::HttpRequest;
+    /// use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    ///
+    /// #[derive(VirtualDownloadView)]
+    /// struct Reports;
+    ///
+    /// impl GetFile for Reports {
+    ///     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    ///         Ok(VirtualFile::from_static(b"report"))
+    ///     }
+    ///
+    ///     // Shared reports need a signed link; the rest are public.
+    ///     fn signed(&self, req: &HttpRequest) -> bool {
+    ///         req.path().starts_with("/shared/")
+    ///     }
+    /// }
+    /// # let req = actix_web::test::TestRequest::get().uri("/shared/a").to_http_request();
+    /// # assert!(Reports.signed(&req));
+    /// ```
+    fn signed(&self, _req: &HttpRequest) -> bool {
+        Self::OPTIONS.signed
+    }
+
     /// Django's rule for `If-Modified-Since`: `false` answers 304 Not Modified.
     ///
     /// Default: modified when the file has no `last_modified`, else when its

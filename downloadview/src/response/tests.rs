@@ -304,3 +304,53 @@ proptest! {
         prop_assert_eq!(got, covered);
     }
 }
+
+/// A view that asks for signed links.
+struct Signed;
+
+impl ViewOptions for Signed {
+    const OPTIONS: DownloadOptions = DownloadOptions::new().signed(true);
+}
+
+impl GetFile for Signed {
+    fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        Ok(VirtualFile::from_static(b"the secret"))
+    }
+}
+
+#[test]
+fn a_view_that_asks_for_signed_links_never_serves_its_file_unchecked() {
+    let body_of = |res: actix_web::HttpResponse<crate::DownloadBody>| {
+        actix_web::rt::System::new()
+            .block_on(to_bytes(res.into_body()))
+            .unwrap()
+    };
+    // No keys in the app's data (or, without the `signed` feature, nothing
+    // to check a link with): a logged 500.
+    let req = TestRequest::get().uri("/secret").to_http_request();
+    let res = respond(Signed, &req);
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!body_of(res).starts_with(b"the secret"));
+    // With keys and no signature: 403.
+    #[cfg(feature = "signed")]
+    {
+        let keys = crate::SigningKeys::new([[7u8; 32]]).unwrap();
+        let req = TestRequest::get()
+            .uri("/secret")
+            .app_data(keys.clone())
+            .to_http_request();
+        let res = respond(Signed, &req);
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(!body_of(res).starts_with(b"the secret"));
+        let link = keys
+            .sign("/secret", std::time::Duration::from_secs(60))
+            .unwrap();
+        let req = TestRequest::get()
+            .uri(&link)
+            .app_data(keys)
+            .to_http_request();
+        let res = respond(Signed, &req);
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(body_of(res), "the secret");
+    }
+}
