@@ -20,7 +20,7 @@
 # with actix-files' NamedFile and a hand-written HttpResponse::streaming;
 # and the threads once the clients have left.
 #
-#   PHASES="slow" bench/run.sh   # only some phases: small large memory slow
+#   PHASES="slow" bench/run.sh   # only some phases: small single large memory archive rate slow
 # Not part of .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ DURATION=${DURATION:-2}
 SMALL_ROUNDS=${SMALL_ROUNDS:-30}
 SMALL_DURATION=${SMALL_DURATION:-1}
 PORT=${PORT:-8099}
-PHASES=${PHASES:-small single large memory archive slow}
+PHASES=${PHASES:-small single large memory archive rate slow}
 SINGLE_ROUNDS=${SINGLE_ROUNDS:-16}
 ZIP_ROUNDS=${ZIP_ROUNDS:-6}
 STALLED=${STALLED:-1000}
@@ -131,7 +131,7 @@ run_rounds() {
 }
 
 has() { [[ " $PHASES " == *" $1 "* ]]; }
-touch "$OUT/cases" "$OUT/mem.txt" "$OUT/mem.sizes" "$OUT/slow.txt" "$OUT/zip.txt"
+touch "$OUT/cases" "$OUT/mem.txt" "$OUT/mem.sizes" "$OUT/slow.txt" "$OUT/zip.txt" "$OUT/rate.txt"
 rss_after_throughput=0 rss_before=0 rss_peak=0
 if has small || has single || has large; then
 start_server
@@ -231,6 +231,28 @@ wait_idle() {
   done
   echo "bench: the server did not settle" >&2
 }
+
+if has rate; then
+echo "== rate: one 16 MiB download of /big/ limited to 4 MiB/s, then 100 at once (fresh server)"
+start_server
+RATED="$URL/big/?size=$((16 << 20))&rate=$((4 << 20))"
+taskset -c "$CLIENT_CPU" curl -sf -o /dev/null -w 'one %{size_download} %{time_total}\n' "$RATED" >>"$OUT/rate.txt"
+threads_before=$(ls "/proc/$SERVER_PID/task" | wc -l)
+pids=()
+for _ in $(seq 100); do
+  taskset -c "$CLIENT_CPU" curl -sf -o /dev/null -w 'many %{size_download} %{time_total}\n' "$RATED" >>"$OUT/rate.txt" &
+  pids+=($!)
+done
+threads_most=$threads_before
+for _ in $(seq 6); do
+  sleep 0.5
+  now=$(ls "/proc/$SERVER_PID/task" | wc -l)
+  [ "$now" -gt "$threads_most" ] && threads_most=$now
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+echo "threads $threads_before $threads_most" >>"$OUT/rate.txt"
+stop_server
+fi
 
 if has slow; then
 echo "== slow clients: $STALLED stalled clients per source kind (fresh server, 2 workers, both CPUs)"
@@ -353,6 +375,26 @@ if zips:
     results.append(met)
     print(f"4 archives of 1 GiB at once: {sum(int(r[1]) for r in four) / max(float(r[2]) for r in four) / 1e6:,.0f} MB/s in all, "
           f"server RSS raise {raise_mib:.1f} MiB (goal <= 32 MiB): {'met' if met else 'NOT MET'}")
+
+rated = [line.split() for line in open(f"{out}/rate.txt")]
+if rated:
+    one = [float(r[2]) for r in rated if r[0] == "one"]
+    many = [float(r[2]) for r in rated if r[0] == "many" and int(r[1]) == 16 << 20]
+    threads = [r for r in rated if r[0] == "threads"][0]
+    print()
+    print("| rate phase: /big/?size=16 MiB&rate=4 MiB/s | seconds |")
+    print("|---|---:|")
+    print(f"| one download | {one[0]:.2f} |")
+    print(f"| 100 at once: fastest / median / slowest | {min(many):.2f} / {statistics.median(many):.2f} / {max(many):.2f} |")
+    met = abs(one[0] - 4.0) <= 0.4
+    results.append(met)
+    print(f"one download in {one[0]:.2f} s (goal 4 s +- 10%): {'met' if met else 'NOT MET'}")
+    added = int(threads[2]) - int(threads[1])
+    met = len(many) == 100 and all(abs(t - 4.0) <= 0.4 for t in many) and added < 10
+    results.append(met)
+    print(f"100 at once: {len(many)} complete, {sum(abs(t - 4.0) <= 0.4 for t in many)} within 4 s +- 10%, "
+          f"server threads {threads[1]} before, at most {threads[2]} during (goal: no thread per download): "
+          f"{'met' if met else 'NOT MET'}")
 
 slow = [line.split() for line in open(f"{out}/slow.txt")]
 if slow:

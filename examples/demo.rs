@@ -179,6 +179,8 @@ fn number_param(req: &HttpRequest, name: &str, default: u64) -> Result<u64, Down
 
 /// `/big/?size=N`: N bytes (default 64 MiB) from an offset-aware generator;
 /// the size is known and Range requests start the generator where needed.
+/// `rate=R` limits the download to R bytes a second (nginx's `limit_rate`,
+/// chosen per request).
 #[derive(VirtualDownloadView, Default)]
 #[download(basename = "big.bin")]
 pub struct BigDownloadView;
@@ -186,9 +188,14 @@ pub struct BigDownloadView;
 impl GetFile for BigDownloadView {
     fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
         let size = number_param(req, "size", 64 << 20)?;
+        number_param(req, "rate", 0)?; // a malformed rate is a 400, here
         Ok(VirtualFile::from_generator(size, move |offset| {
             pattern_chunks(offset, size)
         }))
+    }
+
+    fn limit_rate(&self, req: &HttpRequest) -> u64 {
+        number_param(req, "rate", 0).unwrap_or(0)
     }
 }
 
@@ -413,6 +420,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     (
         "/big/?size=1048576",
         "N bytes (default 64 MiB) from an offset-aware generator: size known, byte i is i % 251; Range and multipart/byteranges work (try curl -r 0-99,-100)",
+    ),
+    (
+        "/big/?size=4194304&rate=1048576",
+        "/big/ limited to R bytes a second (nginx's limit_rate, chosen per request): 4 MiB in about 4 s",
     ),
     (
         "/stream/?size=1048576",

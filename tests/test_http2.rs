@@ -40,7 +40,19 @@ fn server() -> &'static suite::TestServer {
 fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/k/{kind}/", Sources::route())
         .route("/fail/{kind}/", Failing::route())
-        .route("/endless/{kind}/{tag}", Endless::route());
+        .route("/endless/{kind}/{tag}", Endless::route())
+        .route("/paced/{kind}/", Paced::route());
+}
+
+/// Every source kind at 128 KiB/s after 64 KiB.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "data.bin", limit_rate = 131072, limit_rate_after = 65536)]
+struct Paced;
+
+impl GetFile for Paced {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        kinds::file(req.match_info().get("kind").unwrap_or_default())
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -374,6 +386,35 @@ fn assert_same_as_http11(method: &str, path: &str, headers: &[(&str, &str)]) -> 
 
 // ---------------------------------------------------------------------------
 // The tests.
+
+#[test]
+fn a_rate_limit_paces_every_source_kind_over_http2_too() {
+    // 200,003 bytes, the first 65,536 free: at least about 1 s at 128 KiB/s
+    // (a lower bound: a paced download cannot be faster than its rate).
+    let least = Duration::from_secs_f64((N - 65_536) as f64 / 131_072.0).mul_f64(0.95);
+    let downloads: Vec<_> = SIZED
+        .iter()
+        .chain(UNSIZED)
+        .map(|kind| {
+            let path = format!("/paced/{kind}/");
+            thread::spawn(move || {
+                let start = Instant::now();
+                let res = h2_get(&path);
+                (path, res, start.elapsed())
+            })
+        })
+        .collect();
+    for download in downloads {
+        let (path, res, took) = download.join().unwrap();
+        assert_eq!(res.status, 200, "{path}");
+        assert!(res.end == End::Clean, "{path}");
+        assert!(res.body == pattern(N), "{path}: body");
+        assert!(
+            took >= least,
+            "{path}: {took:?}, faster than the rate allows"
+        );
+    }
+}
 
 #[test]
 fn get_of_every_source_kind_is_the_same_as_over_http11() {

@@ -20,6 +20,8 @@ pub(crate) const KEYS: &[&str] = &[
     "send_timeout",
     "max_ranges",
     "signed",
+    "limit_rate",
+    "limit_rate_after",
 ];
 
 /// One option as written: its literal (for value errors) and its value. A
@@ -46,6 +48,10 @@ pub(crate) struct Attrs {
     pub(crate) max_ranges: Option<Opt<u64>>,
     /// Only signed, unexpired links are answered.
     pub(crate) signed: Option<Opt<bool>>,
+    /// Bytes a second; `0` = no limit.
+    pub(crate) limit_rate: Option<Opt<u64>>,
+    /// Bytes sent at full speed before the limit applies.
+    pub(crate) limit_rate_after: Option<Opt<u64>>,
 }
 
 impl Attrs {
@@ -169,6 +175,18 @@ impl Attrs {
                 lit_whole(cx, &key, lit, &value, &RANGES),
             ),
             "signed" => set(cx, path, &mut self.signed, lit_bool(cx, &key, lit, &value)),
+            "limit_rate" => set(
+                cx,
+                path,
+                &mut self.limit_rate,
+                lit_whole(cx, &key, lit, &value, &BYTES_PER_SECOND),
+            ),
+            "limit_rate_after" => set(
+                cx,
+                path,
+                &mut self.limit_rate_after,
+                lit_whole(cx, &key, lit, &value, &BYTES),
+            ),
             _ => unreachable!("every key of KEYS has an arm"),
         }
     }
@@ -184,6 +202,8 @@ fn example(key: &str) -> &'static str {
         "charset" => "\"utf-8\"",
         "send_timeout" => "60",
         "max_ranges" => "16",
+        "limit_rate" => "1048576",
+        "limit_rate_after" => "10485760",
         _ => "\"no-store\"",
     }
 }
@@ -265,6 +285,22 @@ const RANGES: Whole = Whole {
     suffix: "usize",
     max: u32::MAX as u64,
     zero: "turns Range support off",
+};
+
+const BYTES_PER_SECOND: Whole = Whole {
+    of: " of bytes a second",
+    unit: " bytes a second",
+    suffix: "u64",
+    max: u64::MAX,
+    zero: "means no limit",
+};
+
+const BYTES: Whole = Whole {
+    of: " of bytes",
+    unit: " bytes",
+    suffix: "u64",
+    max: u64::MAX,
+    zero: "limits from the first byte",
 };
 
 /// A whole number: an integer literal without a suffix, or with the one

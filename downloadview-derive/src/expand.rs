@@ -30,6 +30,8 @@ fn options(attrs: &Attrs) -> TokenStream {
         send_timeout,
         max_ranges,
         signed,
+        limit_rate,
+        limit_rate_after,
     } = attrs;
     let mut options = quote!(::downloadview::__private::DownloadOptions::new());
     let strings = [
@@ -55,9 +57,15 @@ fn options(attrs: &Attrs) -> TokenStream {
             options = quote!(#options.#setter(#value));
         }
     }
-    if let Some(opt) = send_timeout {
-        let secs = opt.value;
-        options = quote!(#options.send_timeout(#secs));
+    for (setter, opt) in [
+        (quote!(send_timeout), send_timeout),
+        (quote!(limit_rate), limit_rate),
+        (quote!(limit_rate_after), limit_rate_after),
+    ] {
+        if let Some(opt) = opt {
+            let value = opt.value;
+            options = quote!(#options.#setter(#value));
+        }
     }
     if let Some(opt) = max_ranges {
         // Unsuffixed: a `usize` on the target, whatever the host's is.

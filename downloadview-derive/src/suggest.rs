@@ -78,6 +78,8 @@ mod tests {
             ("maxranges", "max_ranges"),
             ("max_range", "max_ranges"),
             ("singed", "signed"),
+            ("limitrate", "limit_rate"),
+            ("limit_rate_afer", "limit_rate_after"),
             ("sign", "signed"),
         ] {
             assert_eq!(closest(typo, KEYS), Some(key), "{typo}");

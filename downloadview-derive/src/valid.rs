@@ -20,7 +20,22 @@ impl Attrs {
             send_timeout: _,
             max_ranges: _,
             signed: _,
+            limit_rate,
+            limit_rate_after: _,
         } = self;
+        if let Some(opt) = limit_rate
+            .as_ref()
+            .filter(|opt| (1..1024).contains(&opt.value))
+        {
+            cx.error_spanned_by(
+                &opt.lit,
+                format_args!(
+                    "`limit_rate` is {} bytes a second, under the lowest rate of 1024 (1 KiB/s); \
+                     `limit_rate = 0` means no limit",
+                    opt.value
+                ),
+            );
+        }
         if let Some(opt) = basename {
             check_basename(cx, opt);
         }

@@ -387,10 +387,17 @@
 //! | `send_timeout` | whole seconds | `60` (`0`: never) | [`GetFile::send_timeout`] |
 //! | `max_ranges` | whole number | `16` (`0`: no Range) | [`GetFile::max_ranges`] |
 //! | `signed` | bool | `false` | [`GetFile::signed`] |
+//! | `limit_rate` | bytes a second | `0` (no limit) | [`GetFile::limit_rate`] |
+//! | `limit_rate_after` | bytes | `0` | [`GetFile::limit_rate_after`] |
 //!
 //! `send_timeout` is nginx's, with its default: a download whose client has
 //! taken no body byte for that long is abandoned, its producer stopped and
-//! dropped, and reported [`Outcome::ClientGone`].
+//! dropped, and reported [`Outcome::ClientGone`]. `limit_rate` and
+//! `limit_rate_after` are nginx's too: the first `limit_rate_after` bytes
+//! go at full speed, the rest at no more than `limit_rate` bytes a second
+//! counted from the start of the response, paced on the worker's timer for
+//! every source (no thread, no buffer of its own; a paced download is not a
+//! stalled one).
 //!
 //! # Sources
 //!
@@ -602,6 +609,7 @@ mod plan;
 #[cfg(test)]
 mod proptests;
 mod range;
+mod rate;
 pub mod report;
 mod response;
 mod route;
@@ -646,6 +654,8 @@ pub struct ReadmeDoctests;
 ///     send_timeout = 300,            // seconds a stalled client is waited for
 ///     max_ranges = 4,                // ranges per request; `0` turns Range off
 ///     signed = false,                // `true`: signed links only (feature `signed`)
+///     limit_rate = 0,                // bytes a second; `0`: no limit
+///     limit_rate_after = 0,          // bytes at full speed first
 /// )]
 /// #[download(encoding = "identity")] // `Content-Encoding`, when the content is encoded
 /// struct Report;

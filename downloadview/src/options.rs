@@ -58,6 +58,13 @@ pub struct DownloadOptions {
     /// otherwise, before `get_file` runs); needs the `signed` feature and
     /// `SigningKeys` in the app's data. Default: `false`.
     pub signed: bool,
+    /// The most bytes a second one download is sent at, once
+    /// `limit_rate_after` bytes have gone (nginx's `limit_rate`); `0`: no
+    /// limit. Default: 0.
+    pub limit_rate: u64,
+    /// Bytes sent at full speed before `limit_rate` applies (nginx's
+    /// `limit_rate_after`). Default: 0.
+    pub limit_rate_after: u64,
 }
 
 impl DownloadOptions {
@@ -83,6 +90,8 @@ impl DownloadOptions {
             buffering: true,
             send_timeout: 60,
             signed: false,
+            limit_rate: 0,
+            limit_rate_after: 0,
         }
     }
 
@@ -218,6 +227,37 @@ impl DownloadOptions {
     /// ```
     pub const fn signed(mut self, signed: bool) -> Self {
         self.signed = signed;
+        self
+    }
+
+    /// Sets the most bytes a second a download is sent at (`0`: no limit),
+    /// nginx's `limit_rate`.
+    ///
+    /// ```
+    /// use downloadview::DownloadOptions;
+    ///
+    /// const OPTIONS: DownloadOptions = DownloadOptions::new()
+    ///     .limit_rate(4 << 20) // 4 MiB/s
+    ///     .limit_rate_after(16 << 20); // after the first 16 MiB
+    /// assert_eq!(OPTIONS.limit_rate, 4 << 20);
+    /// assert_eq!(DownloadOptions::new().limit_rate, 0);
+    /// ```
+    pub const fn limit_rate(mut self, bytes_per_second: u64) -> Self {
+        self.limit_rate = bytes_per_second;
+        self
+    }
+
+    /// Sets how many bytes go at full speed before `limit_rate` applies,
+    /// nginx's `limit_rate_after`.
+    ///
+    /// ```
+    /// use downloadview::DownloadOptions;
+    ///
+    /// const OPTIONS: DownloadOptions = DownloadOptions::new().limit_rate(1 << 20).limit_rate_after(1 << 20);
+    /// assert_eq!(OPTIONS.limit_rate_after, 1 << 20);
+    /// ```
+    pub const fn limit_rate_after(mut self, bytes: u64) -> Self {
+        self.limit_rate_after = bytes;
         self
     }
 }

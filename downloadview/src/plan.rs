@@ -62,6 +62,8 @@ pub(crate) struct Plan {
     pub(crate) buffering: bool,
     /// The view's `send_timeout`.
     pub(crate) send_timeout: Option<Duration>,
+    /// The view's `limit_rate` and `limit_rate_after`.
+    pub(crate) rate: Option<crate::rate::Rate>,
 }
 
 /// Asks the view everything (it may panic: the caller catches that) and decides.
@@ -137,6 +139,7 @@ pub(crate) fn decide<V: GetFile + ?Sized>(
         accept_ranges: get_or_head && range_size.is_some(),
         buffering: view.buffering(req),
         send_timeout: view.send_timeout(req),
+        rate: crate::rate::Rate::new(view.limit_rate(req), view.limit_rate_after(req)),
     })
 }
 

@@ -150,6 +150,7 @@ fn execute(plan: &mut Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
         accept_ranges,
         buffering: _,
         send_timeout,
+        rate,
     } = plan;
     let content_type = std::mem::replace(content_type, HeaderValue::from_static(""));
     let reply = std::mem::replace(reply, Reply::NotModified);
@@ -209,7 +210,8 @@ fn execute(plan: &mut Plan, tracker: Tracker) -> HttpResponse<DownloadBody> {
     };
     let body = body
         .track(tracker.answering(status, spans))
-        .send_timeout(*send_timeout);
+        .send_timeout(*send_timeout)
+        .limit_rate(*rate);
     let mut res = HttpResponse::with_body(status, body);
     let headers = res.headers_mut();
     // The representation headers go with a representation (200, 206, HEAD).

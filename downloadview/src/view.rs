@@ -396,6 +396,63 @@ pub trait GetFile: ViewOptions {
         Self::OPTIONS.signed
     }
 
+    /// The most bytes a second this download is sent at, once
+    /// [`limit_rate_after`](Self::limit_rate_after) bytes have gone
+    /// (nginx's `limit_rate` and its `X-Accel-Limit-Rate`: the rate can
+    /// depend on the request, a user's plan say). `0`: no limit; a rate
+    /// under 1024 is raised to it (with a warning). Paced on the worker's
+    /// timer, for every source and protocol, with no thread and no buffer
+    /// of its own; a paced download is not a stalled one for `send_timeout`.
+    /// Default: the `limit_rate` option (0).
+    ///
+    /// ```
+    /// use actix_web::HttpRequest;
+    /// use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    ///
+    /// #[derive(VirtualDownloadView)]
+    /// #[download(limit_rate = 1048576)] // 1 MiB/s for everyone...
+    /// struct Downloads;
+    ///
+    /// impl GetFile for Downloads {
+    ///     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    ///         Ok(VirtualFile::from_static(b"data"))
+    ///     }
+    ///
+    ///     // ...and no limit for paying users.
+    ///     fn limit_rate(&self, req: &HttpRequest) -> u64 {
+    ///         if req.headers().contains_key("x-premium") { 0 } else { Self::OPTIONS.limit_rate }
+    ///     }
+    /// }
+    /// # let req = actix_web::test::TestRequest::get().to_http_request();
+    /// # assert_eq!(Downloads.limit_rate(&req), 1 << 20);
+    /// ```
+    fn limit_rate(&self, _req: &HttpRequest) -> u64 {
+        Self::OPTIONS.limit_rate
+    }
+
+    /// Bytes sent at full speed before [`limit_rate`](Self::limit_rate)
+    /// applies (nginx's `limit_rate_after`): a download's start (a video's
+    /// first minutes) goes fast, the rest at the rate. Default: the
+    /// `limit_rate_after` option (0).
+    ///
+    /// ```
+    /// # use actix_web::HttpRequest;
+    /// # use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    /// #[derive(VirtualDownloadView)]
+    /// #[download(limit_rate = 524288, limit_rate_after = 10485760)]
+    /// struct Video;
+    /// # impl GetFile for Video {
+    /// #     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+    /// #         Ok(VirtualFile::from_static(b""))
+    /// #     }
+    /// # }
+    /// # let req = actix_web::test::TestRequest::get().to_http_request();
+    /// assert_eq!(Video.limit_rate_after(&req), 10 << 20);
+    /// ```
+    fn limit_rate_after(&self, _req: &HttpRequest) -> u64 {
+        Self::OPTIONS.limit_rate_after
+    }
+
     /// Django's rule for `If-Modified-Since`: `false` answers 304 Not Modified.
     ///
     /// Default: modified when the file has no `last_modified`, else when its

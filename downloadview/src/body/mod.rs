@@ -38,6 +38,7 @@ use bytes::Bytes;
 use crate::{
     chunk::{window_for, BoxError, Reader, Regenerated, CHUNK},
     file::Source,
+    rate::{Pacer, Rate},
     report::Outcome,
     trace::Scope,
 };
@@ -110,6 +111,8 @@ struct Body {
     /// The span the response was created in, entered while the source is
     /// polled (an async source runs the user's code there).
     scope: Scope,
+    /// The view's rate limit, when it has one.
+    pacer: Option<Box<Pacer>>,
 }
 
 enum Kind {
@@ -274,6 +277,7 @@ impl DownloadBody {
             send_timeout: None,
             watch: None,
             scope: Scope::current(),
+            pacer: None,
         })
     }
 
@@ -306,6 +310,12 @@ impl DownloadBody {
         self
     }
 
+    /// Paces the body at `rate` (`None`: no limit).
+    pub(crate) fn limit_rate(mut self, rate: Option<Rate>) -> Self {
+        self.0.pacer = rate.map(|rate| Box::new(Pacer::new(rate)));
+        self
+    }
+
     /// Abandons the download when its client takes no byte for `timeout`
     /// (`None`: never).
     pub(crate) fn send_timeout(mut self, timeout: Option<Duration>) -> Self {
@@ -334,8 +344,12 @@ impl Body {
     }
 
     /// Passes a chunk to actix, counting it (one add per chunk; the time of
-    /// the first one for the report).
-    fn hand_over(&mut self, chunk: Bytes) -> Poll<Option<io::Result<Bytes>>> {
+    /// the first one for the report). A paced body passes a slice of it and
+    /// keeps the rest for the next polls.
+    fn hand_over(&mut self, mut chunk: Bytes) -> Poll<Option<io::Result<Bytes>>> {
+        if let Some(pacer) = &mut self.pacer {
+            chunk = pacer.take(chunk);
+        }
         if self.sent == 0 {
             match (&self.watch, &mut self.tracker) {
                 (Some(watch), _) => watch.first_byte(),
@@ -410,6 +424,9 @@ impl Body {
         let Kind::Slices(slices) = &self.kind else {
             return None;
         };
+        if self.pacer.is_some() {
+            return None; // paced: in slices, on its schedule
+        }
         let bytes = slices.whole()?;
         if self.declared != Some(bytes.len() as u64) || self.sent != 0 || self.finished {
             return None;
@@ -437,6 +454,18 @@ impl Body {
             self.drop_source();
             self.held = None;
             return Poll::Ready(Some(Err(why.error())));
+        }
+        if let Some(pacer) = &mut self.pacer {
+            if pacer.poll_ready(self.sent, cx).is_pending() {
+                // Waiting on its own schedule, not on the client.
+                if let Some(watch) = &self.watch {
+                    watch.source_turn();
+                }
+                return Poll::Pending;
+            }
+            if let Some(rest) = pacer.rest.take() {
+                return self.hand_over(rest);
+            }
         }
         loop {
             return match self.poll_source(cx) {
