@@ -29,6 +29,10 @@ pub(crate) type ChunkIter = Box<dyn Iterator<Item = Result<Bytes, BoxError>> + S
 
 /// An offset-aware generator: the chunks from any offset to the end.
 pub(crate) type Generate = Arc<dyn Fn(u64) -> ChunkIter + Send + Sync + 'static>;
+/// An async stream of chunks, polled on the worker.
+pub(crate) type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + 'static>>;
+/// Opens the content from an offset, as an async stream (on the worker).
+pub(crate) type AsyncGenerate = Box<dyn Fn(u64) -> BoxStream + 'static>;
 
 /// A blocking writer closure.
 pub(crate) type WriteFn = Box<dyn FnOnce(&mut dyn Write) -> Result<(), BoxError> + Send + 'static>;
@@ -64,7 +68,10 @@ pub(crate) enum Source {
     /// A blocking writer closure.
     Writer(WriteFn),
     /// An async stream.
-    Stream(Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + 'static>>),
+    Stream(BoxStream),
+    /// An async offset-aware source (an async generator, or an
+    /// `AsyncRead + AsyncSeek`), so it can serve ranges.
+    AsyncGenerator(AsyncGenerate),
     /// A tokio `AsyncRead`.
     AsyncRead(Pin<Box<dyn tokio::io::AsyncRead + 'static>>),
     /// An async writer closure.
@@ -107,6 +114,8 @@ impl Source {
 /// | [`from_writer`](Self::from_writer) | a closure writing into `&mut dyn Write` | only with `with_size` |
 /// | [`from_stream`](Self::from_stream) | an async `Stream` of `Result<Bytes, E>` | only with `with_size` |
 /// | [`from_async_read`](Self::from_async_read) | a tokio `AsyncRead` | only with `with_size` |
+/// | [`from_async_generator`](Self::from_async_generator) | an async stream opened from any offset (an object store) | yes, given |
+/// | [`from_async_seekable`](Self::from_async_seekable) | a tokio `AsyncRead + AsyncSeek` | yes, given |
 /// | [`from_async_writer`](Self::from_async_writer) | a closure writing into an [`AsyncSink`] (async_zip, csv-async, async-compression, …) | only with `with_size` |
 /// | [`zip`](Self::zip), [`Archive`](crate::Archive) | a zip of other files, streamed | when every entry's is |
 ///
@@ -118,7 +127,7 @@ impl Source {
 /// | in memory | on the worker, as zero-copy slices | nothing but the connection |
 /// | reader, iterator, generator (*pull*) | a bounded step at a time on the blocking pool, only when the response wants bytes | no thread; at most one window of bytes (32 KiB for a client that stalls early, up to 1 MiB for one that was fast) |
 /// | writer closure (*push*) | on a writer thread of its own (not the blocking pool `web::block` uses) | its thread (a few KiB of stack touched) and one window |
-/// | stream, `AsyncRead`, async writer | on the worker | no thread; at most one window (async writer) |
+/// | stream, `AsyncRead`, async generator, async seekable, async writer | on the worker | no thread; at most one window (async writer) |
 ///
 /// A client that takes no body byte for
 /// [`send_timeout`](crate::GetFile::send_timeout) seconds (60 by default)
@@ -173,7 +182,7 @@ impl VirtualFile {
         };
         match &self.source {
             Source::Bytes(bytes) => bytes.len() as u64 == size,
-            Source::Seek(_) | Source::Generator(_) => true,
+            Source::Seek(_) | Source::Generator(_) | Source::AsyncGenerator(_) => true,
             Source::Archive(packed) => packed.ranges && packed.plan.size() == Some(size),
             Source::Read(_)
             | Source::Iter(_)
@@ -403,6 +412,76 @@ impl VirtualFile {
         Self::new(Source::Stream(Box::pin(
             stream.map(|item| item.map_err(Into::into)),
         )))
+    }
+
+    /// An async offset-aware source of `size` bytes: `open(offset)` is a
+    /// future that opens the content from `offset` on and resolves to a
+    /// stream of its chunks; an object store's ranged `get`, a remote file
+    /// behind another service. It runs on the worker (it must not block) and
+    /// holds no thread; a stalled client costs what a
+    /// [`from_stream`](Self::from_stream) one does.
+    ///
+    /// It is opened only when a body is sent: from 0 for a full download,
+    /// once per part, at the part's first byte, for a Range or a multipart
+    /// answer (the chunks past the part are not pulled); never for HEAD, 304,
+    /// 412 or 416. So a download served from an object store can be resumed,
+    /// and a video scrubbed. In an archive it is an entry that can serve
+    /// ranges. An open that fails, an `Err` item or a stream that ends
+    /// before its part does aborts the response (the client sees an
+    /// incomplete transfer) and is reported `SourceFailed`: the response
+    /// head is sent before the body is opened, so an error status is no
+    /// longer possible by then.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use downloadview::VirtualFile;
+    ///
+    /// // Stands for an object store: 1 MiB whose byte i is i % 251, opened
+    /// // from any offset.
+    /// const SIZE: u64 = 1 << 20;
+    /// let file = VirtualFile::from_async_generator(SIZE, |offset| async move {
+    ///     let chunks = (offset..SIZE).step_by(65536).map(move |at| {
+    ///         let end = (at + 65536).min(SIZE);
+    ///         Ok::<_, std::io::Error>(Bytes::from((at..end).map(|i| (i % 251) as u8).collect::<Vec<u8>>()))
+    ///     });
+    ///     Ok::<_, std::io::Error>(futures_util::stream::iter(chunks))
+    /// });
+    /// assert_eq!(file.size(), Some(SIZE));
+    /// ```
+    pub fn from_async_generator<F, Fut, S, E>(size: u64, open: F) -> Self
+    where
+        F: Fn(u64) -> Fut + 'static,
+        Fut: std::future::Future<Output = Result<S, E>> + 'static,
+        S: Stream<Item = Result<Bytes, E>> + 'static,
+        E: Into<BoxError>,
+    {
+        use futures_util::{StreamExt as _, TryStreamExt as _};
+        let open = move |offset| -> BoxStream {
+            let opened = futures_util::stream::once(open(offset)).try_flatten();
+            Box::pin(opened.map(|item| item.map_err(Into::into)))
+        };
+        Self::new(Source::AsyncGenerator(Box::new(open))).with_size(size)
+    }
+
+    /// An async reader that can seek ([`tokio::io::AsyncRead`] +
+    /// [`tokio::io::AsyncSeek`]: `tokio::fs::File`, a store's ranged
+    /// reader), of `size` bytes, read from its start: it serves ranges and
+    /// multipart answers (a seek to each part's first byte), on the worker,
+    /// in reads of at most 64 KiB, as
+    /// [`from_async_generator`](Self::from_async_generator) does.
+    ///
+    /// ```
+    /// use downloadview::VirtualFile;
+    ///
+    /// // `Cursor` is an `AsyncRead + AsyncSeek`; so is `tokio::fs::File`.
+    /// let file = VirtualFile::from_async_seekable(std::io::Cursor::new(b"Hello world!\n".to_vec()), 13);
+    /// assert_eq!(file.size(), Some(13));
+    /// ```
+    pub fn from_async_seekable<R>(reader: R, size: u64) -> Self
+    where
+        R: tokio::io::AsyncRead + tokio::io::AsyncSeek + 'static,
+    {
+        Self::new(Source::AsyncGenerator(crate::async_seek::generator(reader))).with_size(size)
     }
 
     /// A tokio [`AsyncRead`](tokio::io::AsyncRead) (an async file, a socket, a
@@ -762,6 +841,7 @@ impl fmt::Debug for VirtualFile {
             Source::Iter(_) => "iterator",
             Source::Writer(_) => "writer",
             Source::Stream(_) => "stream",
+            Source::AsyncGenerator(_) => "async generator",
             Source::AsyncRead(_) => "async reader",
             Source::AsyncWriter(_) => "async writer",
             Source::Archive(_) => "archive",

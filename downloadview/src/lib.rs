@@ -591,6 +591,7 @@
 
 mod archive;
 mod assemble;
+mod async_seek;
 mod body;
 mod chunk;
 mod conditional;

@@ -202,6 +202,7 @@ impl Kind {
             }
             Source::Writer(write) => Kind::Channel(Receiver::writer(write)),
             Source::Stream(stream) => Kind::Stream(stream),
+            Source::AsyncGenerator(open) => Kind::Stream(open(0)),
             Source::AsyncRead(reader) => {
                 use futures_util::StreamExt as _;
                 let stream = AsyncReadStream::new(reader).map(|r| r.map_err(BoxError::from));

@@ -18,6 +18,8 @@
 
 use std::{
     io::{self, Read, Seek, SeekFrom},
+    pin::Pin,
+    task::{Context, Poll},
     vec,
 };
 
@@ -26,7 +28,7 @@ use bytes::{Bytes, BytesMut};
 use super::{archive::Assembler, ArchiveBody, DownloadBody, Kind, Receiver, Slices};
 use crate::{
     chunk::{BoxError, Items, CHUNK},
-    file::{ChunkIter, Generate, ReadSeek, Source},
+    file::{AsyncGenerate, BoxStream, ChunkIter, Generate, ReadSeek, Source},
     multipart::{Multipart, Part},
     range::ByteRange,
 };
@@ -61,6 +63,12 @@ impl DownloadBody {
                 generated(generate, parts, trailer),
             )))),
             Source::Archive(packed) => archive(*packed, parts, trailer),
+            Source::AsyncGenerator(open) => Kind::Stream(Box::pin(AsyncParts {
+                open,
+                parts: parts.into_iter(),
+                trailer: Some(trailer).filter(|t| !t.is_empty()),
+                current: None,
+            })),
             // The plan only ranges over the three sources above; anything else
             // must not be sent as if it were the requested bytes.
             _ => failing("this source cannot serve ranges"),
@@ -231,4 +239,55 @@ fn short(missing: u64) -> io::Error {
         io::ErrorKind::UnexpectedEof,
         format!("the source ended {missing} bytes short of the requested range"),
     )
+}
+
+/// The parts of an async offset-aware source: each part's head, then the
+/// source opened at the part's first byte and taken up to its length (the
+/// chunks past it are not pulled: the stream is dropped), then the trailer.
+struct AsyncParts {
+    open: AsyncGenerate,
+    parts: vec::IntoIter<Part>,
+    trailer: Option<Bytes>,
+    /// The part being sent: its stream, and the bytes it still owes.
+    current: Option<(BoxStream, u64)>,
+}
+
+impl futures_core::Stream for AsyncParts {
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        // `AsyncParts` is `Unpin`: its stream is boxed.
+        let this = self.get_mut();
+        loop {
+            if let Some((stream, left)) = &mut this.current {
+                if *left == 0 {
+                    this.current = None;
+                    continue;
+                }
+                return match stream.as_mut().poll_next(cx) {
+                    Poll::Ready(Some(Ok(mut chunk))) => {
+                        // `left` is below the chunk's length when it cuts.
+                        if chunk.len() as u64 > *left {
+                            chunk.truncate(*left as usize);
+                        }
+                        *left -= chunk.len() as u64;
+                        Poll::Ready(Some(Ok(chunk)))
+                    }
+                    Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(err))),
+                    // Short: the next part must not start here.
+                    Poll::Ready(None) => Poll::Ready(Some(Err(
+                        "the async source ended before the range did".into(),
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                };
+            }
+            let Some(part) = this.parts.next() else {
+                return Poll::Ready(this.trailer.take().map(Ok));
+            };
+            this.current = Some(((this.open)(part.range.first), part.range.len()));
+            if !part.head.is_empty() {
+                return Poll::Ready(Some(Ok(part.head)));
+            }
+        }
+    }
 }
