@@ -199,6 +199,28 @@ impl GetFile for BigDownloadView {
     }
 }
 
+/// `/remote/?size=N`: `/big/`'s bytes from an async offset-aware source that
+/// stands for an object store (each opening waits a millisecond, as a
+/// network call would): size known, strong ETag, Range and multipart served
+/// by opening the source at each part's first byte, on the worker.
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "remote.bin")]
+pub struct RemoteDownloadView;
+
+impl GetFile for RemoteDownloadView {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        let size = number_param(req, "size", 64 << 20)?;
+        Ok(
+            VirtualFile::from_async_generator(size, move |offset| async move {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                let chunks = pattern_chunks(offset, size).map(Ok::<_, std::io::Error>);
+                Ok::<_, std::io::Error>(futures_util::stream::iter(chunks))
+            })
+            .with_etag(EntityTag::new_strong(format!("remote-{size}"))),
+        )
+    }
+}
+
 /// `/stream/?size=N`: N bytes from an async `Stream`, size unknown (chunked).
 ///
 /// For proxy experiments (`tests/interop/`, `docs/deployment.md`):
@@ -426,6 +448,10 @@ pub const ROUTES: &[(&str, &str)] = &[
         "/big/ limited to R bytes a second (nginx's limit_rate, chosen per request): 4 MiB in about 4 s",
     ),
     (
+        "/remote/?size=1048576",
+        "/big/'s bytes from an async offset-aware source standing for an object store: size known, strong ETag, Range and multipart open it at each part",
+    ),
+    (
         "/stream/?size=1048576",
         "N bytes from an async Stream: size unknown, sent chunked",
     ),
@@ -482,6 +508,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/missing/", MissingDownloadView::route())
         .route("/big/", BigDownloadView::route())
         .route("/stream/", StreamDownloadView::route())
+        .route("/remote/", RemoteDownloadView::route())
         .route("/csv/", CsvDownloadView::route())
         .route("/versioned/", VersionedDownloadView::route())
         .route("/archive/", ArchiveDownloadView::route())

@@ -294,3 +294,23 @@ fn archives_of_async_entries_resume_by_range() {
         );
     }
 }
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../examples/demo.rs"]
+mod demo;
+
+#[test]
+fn the_demos_remote_serves_ranges_like_big() {
+    let server = suite::serve(demo::configure);
+    let big = server.get("/big/?size=1000000").body;
+    let remote = server.get("/remote/?size=1000000");
+    assert_eq!(remote.header("etag"), Some("\"remote-1000000\""));
+    assert!(remote.body == big);
+    let res = server.request(
+        "GET",
+        "/remote/?size=1000000",
+        &[("Range", "bytes=999000-")],
+    );
+    assert_eq!(res.status, 206);
+    assert!(res.body == big[999_000..]);
+}

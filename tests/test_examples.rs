@@ -188,3 +188,81 @@ fn database_export_streams_a_real_sqlite_table_as_csv() {
     assert!(!res.complete, "{res:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[allow(dead_code)]
+#[path = "../examples/object_store.rs"]
+mod object_store_example;
+
+#[test]
+fn object_store_objects_are_served_with_ranges_and_validators() {
+    use std::sync::Arc;
+
+    use object_store::{local::LocalFileSystem, ObjectStore};
+
+    let dir = std::env::temp_dir().join(format!("downloadview-objects-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.join("video.bin"), &data).unwrap();
+    let store: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&dir).unwrap());
+    let server = suite::serve(object_store_example::configure(store));
+
+    let full = server.get("/objects/video.bin");
+    assert_eq!(full.status, 200);
+    assert!(full.complete && full.body == data);
+    assert_eq!(full.header("content-length"), Some("3000000"));
+    assert_eq!(
+        full.header("content-disposition"),
+        Some("attachment; filename=\"video.bin\"")
+    );
+    let etag = full.header("etag").expect("the object's ETag").to_owned();
+    assert!(full.header("last-modified").is_some());
+    assert_eq!(full.header("accept-ranges"), Some("bytes"));
+
+    let head = server.head("/objects/video.bin");
+    assert_eq!(head.header("content-length"), Some("3000000"));
+    assert!(head.body.is_empty());
+
+    // Scrubbing: a range; resuming: If-Range with the object's ETag.
+    let res = server.request(
+        "GET",
+        "/objects/video.bin",
+        &[("Range", "bytes=2000000-"), ("If-Range", &etag)],
+    );
+    assert_eq!(res.status, 206);
+    assert!(res.body == data[2_000_000..]);
+    let res = server.request("GET", "/objects/video.bin", &[("Range", "bytes=0-9,-10")]);
+    let parts = suite::multipart::byteranges(res.header("content-type").unwrap(), &res.body);
+    assert!(parts[0].body == data[..10] && parts[1].body == data[data.len() - 10..]);
+    // Conditional: the same ETag is a 304.
+    let res = server.request("GET", "/objects/video.bin", &[("If-None-Match", &etag)]);
+    assert_eq!(res.status, 304);
+
+    // A download cut half way, resumed by curl against the store.
+    let partial = dir.join("partial.bin");
+    std::fs::write(&partial, &data[..1_500_000]).unwrap();
+    let status = std::process::Command::new("curl")
+        .args(["-sS", "-f", "-C", "-", "-o"])
+        .arg(&partial)
+        .arg(format!("http://{}/objects/video.bin", server.addr))
+        .status()
+        .expect("curl");
+    assert!(status.success());
+    assert!(
+        std::fs::read(&partial).unwrap() == data,
+        "the resumed object differs"
+    );
+
+    // Changed in the store: a new ETag, and the old one no longer resumes.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(dir.join("video.bin"), &data[..1000]).unwrap();
+    let res = server.request(
+        "GET",
+        "/objects/video.bin",
+        &[("Range", "bytes=10-"), ("If-Range", &etag)],
+    );
+    assert_eq!(res.status, 200, "a changed object is sent whole");
+    assert_eq!(res.body.len(), 1000);
+
+    assert_eq!(server.get("/objects/missing.bin").status, 404);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
