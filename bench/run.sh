@@ -88,6 +88,7 @@ SINGLE_CASES=(
   "hw_big2 /hw/big?size=$SIZE64 2"
   "dv_bigc1 /dv/bigc?size=$SIZE64 1"
   "hw_bigc1 /hw/bigc?size=$SIZE64 1"
+  "dv_remote1 /remote/?size=$SIZE64 1"
 )
 CASES=(
   "dv_iter64 /dv/iter64 4"
@@ -258,7 +259,7 @@ if has slow; then
 echo "== slow clients: $STALLED stalled clients per source kind (fresh server, 2 workers, both CPUs)"
 export BENCH_FILE="$OUT/file-1g.bin"
 truncate -s 1G "$BENCH_FILE"
-for kind in ${SLOW_KINDS:-memory reader iter generator generator64 writer stream async-writer files hw}; do
+for kind in ${SLOW_KINDS:-memory reader iter generator generator64 writer stream async-generator async-writer files hw}; do
   WORKERS=2 PIN=0,1 start_server
   for warm in "/slow/$kind?size=1048576" /block /text/; do curl -sf -o /dev/null "$URL$warm"; done
   rss0=$(status_of VmRSS) threads0=$(status_of Threads)
@@ -342,6 +343,7 @@ if "dv_big1" in rows:
     target("64 MiB /big/ MB/s, 1 connection, sized: generator / HttpResponse::streaming", "dv_big1", "hw_big1", "MB/s", 0.95)
     target("64 MiB /big/ MB/s, 2 connections, sized: generator / HttpResponse::streaming", "dv_big2", "hw_big2", "MB/s", 0.95)
     target("64 MiB MB/s, 1 connection, chunked: iterator / HttpResponse::streaming", "dv_bigc1", "hw_bigc1", "MB/s", 0.95)
+    target("64 MiB /remote/ MB/s, 1 connection: async generator / the sync generator of /big/", "dv_remote1", "dv_big1", "MB/s", 0.95)
 if "dv_iter64" in rows:
     target("64 MiB iterator MB/s: downloadview / HttpResponse::streaming", "dv_iter64", "hw_iter64", "MB/s", 0.9)
     target("64 MiB in memory MB/s: downloadview / HttpResponse::body(Bytes)", "dv_mem64", "hw_mem64", "MB/s", 1.0)
@@ -406,6 +408,7 @@ if slow:
         "generator64": "offset-aware generator, 64 KiB items",
         "writer": "writer closure (`from_writer`)",
         "stream": "async `Stream`",
+        "async-generator": "async generator (`from_async_generator`)",
         "async-writer": "async writer (`from_async_writer`)",
         "files": "actix-files `NamedFile` (reference)",
         "hw": "hand-written `HttpResponse::streaming` (reference)",
