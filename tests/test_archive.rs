@@ -1,18 +1,16 @@
-//! Archives over HTTP (SPEC §13): the demo's `/archive/` and archives of
-//! every source kind, opened by Python's `zipfile`, Info-ZIP `unzip`,
-//! libarchive's `bsdtar` and Java's streaming `ZipInputStream`; exact `Content-Length`; HEAD of 100 GiB; Range,
-//! multipart and `If-Range`; `curl -C -` resuming byte-exactly; failing
-//! entries and clients that leave.
+//! Zip archives over HTTP: the demo's `/archive/` and archives of every
+//! source kind, opened by Python's `zipfile`, Info-ZIP `unzip`, libarchive's
+//! `bsdtar` and Java's streaming `ZipInputStream`; exact `Content-Length`;
+//! HEAD of 100 GiB; Range, multipart and `If-Range`; `curl -C -` resuming
+//! byte-exactly; folders and modes; failing entries and clients that leave.
 
 use std::{
     io::{self, Read, Write},
-    path::PathBuf,
-    process::{Command, Stdio},
+    process::Command,
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc, Mutex,
     },
-    thread,
     time::{Duration, Instant},
 };
 
@@ -22,7 +20,12 @@ use downloadview::{
     Archive, AsyncSink, DownloadError, DownloadReport, GetFile, Outcome, VirtualDownloadView,
     VirtualFile,
 };
-use suite::{eventually, kinds::FailingReader, Live};
+use suite::{
+    eventually,
+    kinds::FailingReader,
+    tools::{mode_of, parse_entries, pipe_through, run, tool, Temp},
+    Live,
+};
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/demo.rs"]
@@ -30,84 +33,6 @@ mod demo;
 
 // ---------------------------------------------------------------------------
 // The real tools.
-
-/// A file in the system's temporary folder, removed on drop.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn with(name: &str, bytes: &[u8]) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "downloadview-{}-{name}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::write(&path, bytes).expect("write the archive");
-        TempFile(path)
-    }
-}
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-fn tool(name: &str) -> Command {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "`{name}` is needed: apt-get install -y python3 unzip libarchive-tools default-jdk-headless \
-         (.ci/run installs them)"
-    );
-    Command::new(name)
-}
-
-/// Runs `command` with `input` on its standard input (fed from another
-/// thread, so that a large output cannot block it); its standard output,
-/// or its standard error when it fails.
-fn pipe_through(mut command: Command, input: &[u8]) -> Result<Vec<u8>, String> {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let mut stdin = child.stdin.take().expect("stdin");
-    let data = input.to_vec();
-    // The reader may stop early (a failure): a broken pipe is its answer.
-    let feeder = thread::spawn(move || {
-        let _ = stdin.write_all(&data);
-    });
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    feeder.join().expect("feeder");
-    if out.status.success() {
-        Ok(out.stdout)
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
-
-/// Entries written as `name NUL length NUL bytes`, one after the other.
-fn parse_entries(mut rest: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut entries = Vec::new();
-    while !rest.is_empty() {
-        let nul = rest.iter().position(|&b| b == 0).expect("name");
-        let name = String::from_utf8(rest[..nul].to_vec()).expect("UTF-8 name");
-        rest = &rest[nul + 1..];
-        let nul = rest.iter().position(|&b| b == 0).expect("length");
-        let len: usize = std::str::from_utf8(&rest[..nul]).unwrap().parse().unwrap();
-        rest = &rest[nul + 1..];
-        entries.push((name, rest[..len].to_vec()));
-        rest = &rest[len..];
-    }
-    entries
-}
 
 /// Reads `zip` as Java, Kotlin and Android code reads one from an HTTP
 /// response: `java.util.zip.ZipInputStream` on a stream, entry by entry
@@ -119,24 +44,18 @@ fn read_with_java(zip: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/java/ReadZipStream.java"
     ));
-    pipe_through(java, zip).map(|out| parse_entries(&out))
+    pipe_through(java, Some(zip)).map(|out| parse_entries(&out))
 }
 
-fn run_ok(mut command: Command, what: &str) -> String {
-    let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{what} failed:\n{text}");
-    text
+/// Runs `command`, which must succeed; its output, as text.
+fn run_ok(command: Command, what: &str) -> String {
+    String::from_utf8_lossy(&run(command, None, what)).into_owned()
 }
 
 /// Opens `zip` with the three tools, checking every CRC, and returns each
 /// entry's name and bytes as Python reads them.
 fn open_everywhere(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let file = TempFile::with("archive.zip", zip);
+    let file = Temp::file("archive.zip", zip);
     let path = file.0.to_str().expect("a UTF-8 temp path");
     let out = run_ok(
         {
@@ -158,8 +77,7 @@ fn open_everywhere(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
     // libarchive reading from a pipe (no seeking): every entry's bytes.
     let mut bsdtar = tool("bsdtar");
     bsdtar.args(["-xOf", "-"]);
-    let piped_bytes =
-        pipe_through(bsdtar, zip).unwrap_or_else(|err| panic!("bsdtar -xOf -: {err}"));
+    let piped_bytes = run(bsdtar, Some(zip), "bsdtar -xOf -");
     let script = r#"
 import sys, zipfile
 with zipfile.ZipFile(sys.argv[1]) as z:
@@ -283,7 +201,7 @@ fn a_download_cut_half_way_and_resumed_with_curl_equals_the_full_one() {
         let head_end = got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
         got[head_end..full.len() / 2 + head_end].to_vec()
     };
-    let file = TempFile::with("resume.zip", &partial);
+    let file = Temp::file("resume.zip", &partial);
     run_ok(
         {
             let mut c = tool("curl");
@@ -867,34 +785,6 @@ fn javas_zip_input_stream_reads_stored_entries_whose_crc_is_known_ahead() {
     }));
 }
 
-/// A folder of its own under the system's temporary folder, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "downloadview-{}-{label}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&path).expect("a temporary folder");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The permission bits of `path`, and whether it is a folder.
-fn mode_of(path: &std::path::Path) -> (u32, bool) {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    (meta.permissions().mode() & 0o7777, meta.is_dir())
-}
-
 #[test]
 fn folders_and_modes_are_unpacked_by_unzip_and_bsdtar_and_read_by_python_and_java() {
     let server = serve(vec![(
@@ -924,7 +814,7 @@ fn folders_and_modes_are_unpacked_by_unzip_and_bsdtar_and_read_by_python_and_jav
     )]);
     let res = server.get("/modes");
     assert!(res.complete);
-    let zip = TempFile::with("modes.zip", &res.body);
+    let zip = Temp::file("modes.zip", &res.body);
     let expected = [
         ("bin/run.sh", 0o755, false),
         ("secret.txt", 0o600, false),
@@ -934,7 +824,7 @@ fn folders_and_modes_are_unpacked_by_unzip_and_bsdtar_and_read_by_python_and_jav
         ("generated.bin", 0o750, false),
     ];
     for unpacker in ["unzip", "bsdtar"] {
-        let dir = TempDir::new(unpacker);
+        let dir = Temp::dir(unpacker);
         // Under the usual umask, which none of these modes is narrowed by.
         let command = match unpacker {
             "unzip" => format!("umask 022 && unzip -q {:?} -d {:?}", zip.0, dir.0),

@@ -5,14 +5,11 @@
 //! entries it overlaps; folders and modes; gzip; refused entries.
 
 use std::{
-    io::Write,
-    path::{Path, PathBuf},
-    process::{Command, Stdio},
+    path::Path,
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc,
     },
-    thread,
     time::{Duration, Instant},
 };
 
@@ -20,98 +17,14 @@ use actix_web::{web, HttpRequest};
 use bytes::Bytes;
 use downloadview::{Archive, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
 
+use suite::tools::{mode_of, run, sh, tool, Temp};
+
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/demo.rs"]
 mod demo;
 
 // ---------------------------------------------------------------------------
 // The real tools.
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// A path of its own under the system's temporary folder (a file or a
-/// folder), removed on drop.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn path(label: &str) -> Self {
-        Temp(std::env::temp_dir().join(format!(
-            "downloadview-tar-{}-{label}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        )))
-    }
-
-    fn file(label: &str, bytes: &[u8]) -> Self {
-        let temp = Temp::path(label);
-        std::fs::write(&temp.0, bytes).expect("write the archive");
-        temp
-    }
-
-    fn dir(label: &str) -> Self {
-        let temp = Temp::path(label);
-        std::fs::create_dir_all(&temp.0).expect("a temporary folder");
-        temp
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-fn tool(name: &str) -> Command {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "`{name}` is needed: apt-get install -y tar libarchive-tools python3 curl (.ci/run installs them)"
-    );
-    Command::new(name)
-}
-
-/// Runs `command`, with `input` on its standard input when given; its
-/// standard output, or a panic with its standard error.
-fn run(mut command: Command, input: Option<&[u8]>, what: &str) -> Vec<u8> {
-    let mut child = command
-        .stdin(if input.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
-    let feeder = input.map(|input| {
-        let mut stdin = child.stdin.take().expect("stdin");
-        let data = input.to_vec();
-        thread::spawn(move || {
-            let _ = stdin.write_all(&data);
-        })
-    });
-    let out = child.wait_with_output().expect(what);
-    if let Some(feeder) = feeder {
-        feeder.join().expect("feeder");
-    }
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-fn sh(script: &str) -> Command {
-    let mut command = Command::new("sh");
-    command.args(["-c", script]);
-    command
-}
 
 /// Every regular file under `dir`, by its path relative to `dir`, sorted.
 fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -420,13 +333,6 @@ fn a_range_runs_only_the_entries_it_overlaps() {
     );
     assert!(res.body == full[b_header..b_header + 512]);
     assert_eq!(counts(), [0, 0, 0]);
-}
-
-/// The permission bits of `path`, and whether it is a folder.
-fn mode_of(path: &Path) -> (u32, bool) {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    (meta.permissions().mode() & 0o7777, meta.is_dir())
 }
 
 #[test]

@@ -3,8 +3,9 @@
 //! client that reports exactly what went over the wire ([`client`]), the demo
 //! binary as a child process ([`demo`]), captured log records ([`logs`]), what
 //! tests watch besides the wire ([`watch`]), the source kinds tests serve
-//! ([`kinds`]), a strict `multipart/byteranges` parser ([`multipart`]) and
-//! downloads with a `send_timeout` whose reports are kept ([`timed`]).
+//! ([`kinds`]), a strict `multipart/byteranges` parser ([`multipart`]),
+//! downloads with a `send_timeout` whose reports are kept ([`timed`]) and
+//! the real tools the archive tests drive ([`tools`]).
 //!
 //! What tests name directly is re-exported here: `suite::serve`,
 //! `suite::request`, `suite::eventually` and so on.
@@ -17,6 +18,7 @@ pub mod logs;
 pub mod multipart;
 pub mod server;
 pub mod timed;
+pub mod tools;
 pub mod watch;
 
 pub use client::{
