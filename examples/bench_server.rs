@@ -301,16 +301,18 @@ impl GetFile for Slow {
                     )))
                 }),
             )),
-            "async-generator" => VirtualFile::from_async_generator(size, move |offset| async move {
-                Ok::<_, std::io::Error>(futures_util::stream::iter(
-                    (offset..size).step_by(CHUNK).map(move |start| {
-                        Ok::<_, std::io::Error>(Bytes::from(fresh(
-                            start,
-                            CHUNK.min((size - start) as usize),
-                        )))
-                    }),
-                ))
-            }),
+            "async-generator" => {
+                VirtualFile::from_async_generator(size, move |offset| async move {
+                    Ok::<_, std::io::Error>(futures_util::stream::iter(
+                        (offset..size).step_by(CHUNK).map(move |start| {
+                            Ok::<_, std::io::Error>(Bytes::from(fresh(
+                                start,
+                                CHUNK.min((size - start) as usize),
+                            )))
+                        }),
+                    ))
+                })
+            }
             "async-writer" => {
                 VirtualFile::from_async_writer(move |mut sink: AsyncSink| async move {
                     use tokio::io::AsyncWriteExt as _;
