@@ -259,8 +259,18 @@ fn percent_encoded_and_non_ascii_paths_are_signed_as_sent() {
         "double-encoded",
     );
     assert_forbidden(&server.get(&slash.replace("%2F", "%2f")), "mixed-case hex");
-    // A raw non-ASCII target cannot be signed: encode it first.
+    // A raw non-ASCII target cannot be signed: encode it first. Sent raw,
+    // with the encoded target's signature, it is refused, never served.
     assert!(keys.sign("/files/café.csv", hour).is_err());
+    let query = link.split_once('?').unwrap().1;
+    let raw =
+        format!("GET /files/café.csv?{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let res = suite::raw_request(server.addr, raw.as_bytes(), false);
+    assert!(
+        res.status == 403 || res.status == 400,
+        "a raw non-ASCII target answered {}",
+        res.status
+    );
 }
 
 #[test]
