@@ -17,8 +17,8 @@
 //! # What the archive holds, and why
 //!
 //! Checked with Python's `zipfile`, Info-ZIP `unzip` 6.00 and libarchive's
-//! `bsdtar` 3.6.2 (see `interop.rs`), reading from a file and, for `bsdtar`,
-//! from a pipe.
+//! `bsdtar` 3.6.2 (see `tests/test_zip_interop.rs` at the workspace's root),
+//! reading from a file and, for `bsdtar`, from a pipe.
 //!
 //! - **The CRC in the local header when it is known before the data**: a
 //!   stored entry of known size whose CRC-32 is known when the archive is
@@ -74,8 +74,6 @@ pub(crate) mod records;
 pub(crate) mod validators;
 mod zipper;
 
-#[cfg(test)]
-mod interop;
 #[cfg(test)]
 mod tests;
 
