@@ -155,6 +155,7 @@ pub fn exchange(addr: SocketAddr, raw: &[u8], wait: Duration) -> Exchange {
         match stream.read(&mut chunk) {
             Ok(0) => break Ending::Closed,
             Ok(n) => received.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break Ending::Reset,
             Err(e)
                 if matches!(
@@ -260,7 +261,14 @@ struct Buffered<'a> {
 impl Buffered<'_> {
     fn fill(&mut self) -> io::Result<usize> {
         let mut chunk = [0u8; 64 * 1024];
-        let n = self.stream.read(&mut chunk)?;
+        let n = loop {
+            match self.stream.read(&mut chunk) {
+                // A signal (a child process of another test ending) is not
+                // the end of the connection: read again.
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other?,
+            }
+        };
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(n)
     }
