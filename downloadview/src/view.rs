@@ -407,7 +407,7 @@ pub trait GetFile: ViewOptions {
     ///
     /// ```
     /// use actix_web::HttpRequest;
-    /// use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+    /// use downloadview::{DownloadError, GetFile, ViewOptions, VirtualDownloadView, VirtualFile};
     ///
     /// #[derive(VirtualDownloadView)]
     /// #[download(limit_rate = 1048576)] // 1 MiB/s for everyone...
