@@ -591,6 +591,7 @@
 
 mod archive;
 mod assemble;
+mod async_read;
 mod async_seek;
 mod body;
 mod chunk;
@@ -606,6 +607,7 @@ mod memo;
 mod meter;
 mod multipart;
 mod options;
+mod parts;
 mod plan;
 #[cfg(test)]
 mod proptests;

@@ -24,7 +24,7 @@ use std::{
 use actix_web::http::header::HeaderValue;
 use bytes::Bytes;
 
-use crate::{body::track::RangeSpan, range::ByteRange};
+use crate::{range::ByteRange, report::track::RangeSpan};
 
 /// One part: its delimiter and headers, and the range of the file it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]

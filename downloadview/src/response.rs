@@ -17,14 +17,12 @@ use actix_web::{
 use bytes::Bytes;
 
 use crate::{
-    body::{
-        track::{Facts, Hook, RangeSpan, Tracker},
-        DownloadBody,
-    },
+    body::DownloadBody,
     file::Source,
     meter,
     multipart::Multipart,
     plan::{self, Plan, Reply},
+    report::track::{Facts, Hook, RangeSpan, Tracker},
     trace::Scope,
     DownloadError, GetFile,
 };

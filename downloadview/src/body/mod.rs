@@ -8,19 +8,17 @@
 //!   seekable ones): a step at a time on the blocking pool, only when the
 //!   response wants bytes (`channel.rs`);
 //! - writer closures: on writer threads of their own (`push.rs`);
-//! - async sources: on the worker (`async_read.rs`, `async_write.rs`);
+//! - async sources: on the worker (`async_write.rs` runs a writer's future);
 //! - archives: their entries one after the other, through the zip
 //!   assembler (`archive.rs`);
 //! - `send_timeout`: on the worker's own timer (`timer.rs`).
 
 mod archive;
-mod async_read;
 mod async_write;
 mod channel;
 mod push;
 mod range;
 mod timer;
-pub(crate) mod track;
 
 use std::{
     collections::VecDeque,
@@ -36,21 +34,20 @@ use actix_web::body::{BodySize, BoxBody, MessageBody};
 use bytes::Bytes;
 
 use crate::{
+    async_read::AsyncReadStream,
     chunk::{window_for, BoxError, Reader, Regenerated, CHUNK},
     file::Source,
     rate::{Pacer, Rate},
-    report::Outcome,
+    report::{track::Tracker, Outcome},
     trace::Scope,
 };
 
 pub use self::push::{set_max_writer_threads, DEFAULT_MAX_WRITER_THREADS};
 use self::{
     archive::ArchiveBody,
-    async_read::AsyncReadStream,
     async_write::AsyncWriter,
     channel::Receiver,
     timer::{Abandoned, Watch},
-    track::Tracker,
 };
 
 /// The body of every response a download view gives.

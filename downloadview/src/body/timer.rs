@@ -39,8 +39,8 @@ use std::{
 
 use tokio::runtime::{Handle, RuntimeFlavor};
 
-use super::{track::Tracker, Kind};
-use crate::report::Outcome;
+use super::Kind;
+use crate::report::{track::Tracker, Outcome};
 
 /// How often a worker looks at its watches: a timeout fires within a quarter
 /// second of its deadline (the reaper thread before it looked as often). The

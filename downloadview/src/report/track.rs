@@ -9,12 +9,9 @@ use std::{borrow::Cow, time::Instant};
 
 use actix_web::{http::StatusCode, HttpRequest};
 
-pub(crate) use crate::report::Hook;
-use crate::{
-    meter,
-    report::{self, DownloadReport, Outcome, RangeReport, RequestPath},
-    trace::Scope,
-};
+pub(crate) use super::Hook;
+use super::{DownloadReport, Outcome, RangeReport, RequestPath};
+use crate::{meter, report, trace::Scope};
 
 /// One range of a 206 answer: where its payload sits in the body.
 #[derive(Debug, Clone, Copy)]

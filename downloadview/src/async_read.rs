@@ -15,7 +15,7 @@ use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use tokio::io::{AsyncRead, ReadBuf};
 
-use super::CHUNK;
+use crate::chunk::CHUNK;
 
 /// Below this many bytes left, the buffer is replaced by a fresh one rather
 /// than read into (small reads would make small chunks): the smallest chunk

@@ -22,6 +22,8 @@ use std::{
 
 use actix_web::http::{Method, StatusCode};
 
+pub(crate) mod track;
+
 /// How a response ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
