@@ -623,6 +623,7 @@ mod tar;
 pub mod test;
 mod trace;
 mod view;
+mod writer_pool;
 mod zip;
 
 #[doc(hidden)]
@@ -697,7 +698,7 @@ pub use downloadview_derive::VirtualDownloadView;
 
 pub use crate::{
     archive::{Archive, ArchiveError},
-    body::{set_max_writer_threads, DownloadBody, DEFAULT_MAX_WRITER_THREADS},
+    body::DownloadBody,
     disposition::content_disposition,
     error::DownloadError,
     file::VirtualFile,
@@ -707,6 +708,7 @@ pub use crate::{
     route::{get_or_head, route},
     sink::AsyncSink,
     view::{GetFile, ViewOptions},
+    writer_pool::{set_max_writer_threads, DEFAULT_MAX_WRITER_THREADS},
 };
 
 #[cfg(feature = "metrics")]

@@ -7,7 +7,7 @@
 //!   pool ([`Receiver::pull`]): a step adds bytes until the window is full,
 //!   then returns, and the source waits in the channel, holding no thread,
 //!   until the response has taken enough for the next step;
-//! - a **writer closure** runs on a writer thread (`body/push.rs`) and waits
+//! - a **writer closure** runs on a writer thread (`writer_pool.rs`) and waits
 //!   in [`Channel::send_blocking`] while the window is full; the writer pool
 //!   sees it as a [`Stall`], which it may abandon at its limit.
 //!
@@ -33,16 +33,14 @@ use std::{
 
 use bytes::{Bytes, BytesMut};
 
-use super::{
-    push::{self, Stall},
-    timer::Abandoned,
-};
+use super::timer::Abandoned;
 use crate::{
     chunk::{
         gone, into_io, window_for, Batch, Demand, Outlet, Pace, Pull, Pulled, MIN_CHUNK, MIN_WINDOW,
     },
     file::WriteFn,
     trace::Scope,
+    writer_pool::{self, Stall},
 };
 
 /// Shared by the response ([`Receiver`]) and its producer.
@@ -358,7 +356,7 @@ impl Receiver {
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
         if let Some(write) = self.writer.take() {
             let channel = Arc::clone(&self.channel);
-            push::spawn(
+            writer_pool::spawn(
                 Arc::clone(&self.channel) as Arc<dyn Stall>,
                 Box::new(move |thread| match thread {
                     Ok(()) => run_writer(&channel, write),

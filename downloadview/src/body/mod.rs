@@ -7,7 +7,8 @@
 //! - pull sources (readers, iterators, generators, and the ranges of the
 //!   seekable ones): a step at a time on the blocking pool, only when the
 //!   response wants bytes (`channel.rs`);
-//! - writer closures: on writer threads of their own (`push.rs`);
+//! - writer closures: on writer threads of their own (`writer_pool.rs`),
+//!   through the same channel;
 //! - async sources: on the worker (`async_write.rs` runs a writer's future);
 //! - archives: their entries one after the other, through the zip
 //!   assembler (`archive.rs`);
@@ -16,7 +17,6 @@
 mod archive;
 mod async_write;
 mod channel;
-mod push;
 mod range;
 mod timer;
 
@@ -42,7 +42,6 @@ use crate::{
     trace::Scope,
 };
 
-pub use self::push::{set_max_writer_threads, DEFAULT_MAX_WRITER_THREADS};
 use self::{
     archive::ArchiveBody,
     async_write::AsyncWriter,

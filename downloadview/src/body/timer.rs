@@ -23,7 +23,7 @@
 //!    so until then the connection (its socket and actix's write buffer,
 //!    about 32 KiB) stays open; see docs/deployment.md for `TCP_USER_TIMEOUT`.
 //!
-//! A writer closure abandoned by the writer pool at its limit (`push.rs`) is
+//! A writer closure abandoned by the writer pool at its limit (`writer_pool.rs`) is
 //! found by the same look and ends the same way, with its own reason.
 //!
 //! A body polled outside a current-thread runtime with a timer (not on an
