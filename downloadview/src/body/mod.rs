@@ -9,13 +9,13 @@
 //!   response wants bytes (`channel.rs`);
 //! - writer closures: on writer threads of their own (`writer_pool.rs`),
 //!   through the same channel;
-//! - async sources: on the worker (`async_write.rs` runs a writer's future);
+//! - async sources: on the worker (an async writer's future through its
+//!   sink, `sink.rs`);
 //! - archives: their entries one after the other, through the zip
 //!   assembler (`archive.rs`);
 //! - `send_timeout`: on the worker's own timer (`timer.rs`).
 
 mod archive;
-mod async_write;
 mod channel;
 mod range;
 mod timer;
@@ -39,12 +39,12 @@ use crate::{
     file::Source,
     rate::{Pacer, Rate},
     report::{track::Tracker, Outcome},
+    sink::AsyncWriter,
     trace::Scope,
 };
 
 use self::{
     archive::ArchiveBody,
-    async_write::AsyncWriter,
     channel::Receiver,
     timer::{Abandoned, Watch},
 };
