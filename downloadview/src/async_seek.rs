@@ -1,18 +1,25 @@
 //! An `AsyncRead + AsyncSeek` as an async offset-aware source: each opening
-//! seeks to its offset and reads from there, in reads of at most 64 KiB.
+//! seeks to its offset and reads from there as an [`AsyncReadStream`] (chunks
+//! of at most 64 KiB, read into a buffer that is reused until it runs low).
 //!
 //! The reader is one object and a body opens the source once at a time (a
 //! part ends before the next opens): an opening leases the reader out of
 //! its cell and its stream hands it back when dropped, so no lock is held
 //! across an `await`.
 
-use std::{cell::RefCell, io::SeekFrom, pin::Pin, rc::Rc};
+use std::{
+    cell::RefCell,
+    io::{self, SeekFrom},
+    pin::Pin,
+    rc::Rc,
+    task::{Context, Poll},
+};
 
-use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt};
+use tokio::io::{AsyncRead, AsyncSeek, AsyncSeekExt, ReadBuf};
 
 use crate::{
-    chunk::CHUNK,
+    async_read::AsyncReadStream,
+    chunk::BoxError,
     file::{AsyncGenerate, BoxStream},
 };
 
@@ -45,34 +52,46 @@ fn open<R>(home: Home<R>, offset: u64) -> BoxStream
 where
     R: AsyncRead + AsyncSeek + 'static,
 {
+    use futures_util::TryStreamExt as _;
+
     let reader = home.borrow_mut().take();
-    let lease = Lease { reader, home };
-    let stream =
-        futures_util::stream::try_unfold((lease, Some(offset)), |(mut lease, seek)| async move {
-            let Some(reader) = lease.reader.as_mut() else {
-                return Err("the reader is already being read (opened twice at once)".into());
-            };
-            if let Some(offset) = seek {
-                reader.seek(SeekFrom::Start(offset)).await?;
-            }
-            let mut buf = BytesMut::zeroed(CHUNK);
-            let n = reader.read(&mut buf).await?;
-            if n == 0 {
-                return Ok(None);
-            }
-            buf.truncate(n);
-            Ok(Some((Bytes::from(buf), (lease, None))))
-        });
-    Box::pin(stream)
+    let mut lease = Lease { reader, home };
+    let sought = async move {
+        let Some(reader) = lease.reader.as_mut() else {
+            return Err(BoxError::from(
+                "the reader is already being read (opened twice at once)",
+            ));
+        };
+        reader.seek(SeekFrom::Start(offset)).await?;
+        Ok(AsyncReadStream::new(lease).map_err(BoxError::from))
+    };
+    Box::pin(futures_util::stream::once(sought).try_flatten())
+}
+
+impl<R: AsyncRead> AsyncRead for Lease<R> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        // `Lease` is `Unpin`: the reader is boxed. A lease is only read
+        // once its reader was found.
+        match self.get_mut().reader.as_mut() {
+            Some(reader) => reader.as_mut().poll_read(cx, buf),
+            None => Poll::Ready(Err(io::Error::other("the reader was not leased"))),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use std::io::Cursor;
 
+    use bytes::Bytes;
     use futures_util::TryStreamExt;
 
     use super::*;
+    use crate::chunk::CHUNK;
 
     #[test]
     fn each_opening_reads_from_its_offset_and_gives_the_reader_back() {
