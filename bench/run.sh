@@ -32,6 +32,7 @@ SMALL_DURATION=${SMALL_DURATION:-1}
 PORT=${PORT:-8099}
 PHASES=${PHASES:-small single large memory archive rate slow}
 SINGLE_ROUNDS=${SINGLE_ROUNDS:-16}
+CURL_ROUNDS=${CURL_ROUNDS:-60}
 ZIP_ROUNDS=${ZIP_ROUNDS:-6}
 STALLED=${STALLED:-1000}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -49,7 +50,10 @@ for tool in curl taskset python3; do
 done
 
 cargo build --release --example bench_server
-BIN=target/release/examples/bench_server
+# A copy: another build in this tree while the bench runs does not change
+# what it measures.
+cp target/release/examples/bench_server "$OUT/bench_server"
+BIN=$OUT/bench_server
 
 SERVER_PID=
 start_server() {
@@ -84,11 +88,12 @@ SIZE64=$((64 << 20))
 SINGLE_CASES=(
   "dv_big1 /big/?size=$SIZE64 1"
   "hw_big1 /hw/big?size=$SIZE64 1"
+  "dv_agen1 /dv/agen?size=$SIZE64 1"
+  "dv_remote1 /remote/?size=$SIZE64 1"
   "dv_big2 /big/?size=$SIZE64 2"
   "hw_big2 /hw/big?size=$SIZE64 2"
   "dv_bigc1 /dv/bigc?size=$SIZE64 1"
   "hw_bigc1 /hw/bigc?size=$SIZE64 1"
-  "dv_remote1 /remote/?size=$SIZE64 1"
 )
 CASES=(
   "dv_iter64 /dv/iter64 4"
@@ -132,7 +137,7 @@ run_rounds() {
 }
 
 has() { [[ " $PHASES " == *" $1 "* ]]; }
-touch "$OUT/cases" "$OUT/mem.txt" "$OUT/mem.sizes" "$OUT/slow.txt" "$OUT/zip.txt" "$OUT/rate.txt"
+touch "$OUT/cases" "$OUT/curl.txt" "$OUT/mem.txt" "$OUT/mem.sizes" "$OUT/slow.txt" "$OUT/zip.txt" "$OUT/rate.txt"
 rss_after_throughput=0 rss_before=0 rss_peak=0
 if has small || has single || has large; then
 start_server
@@ -147,6 +152,20 @@ fi
 if has single; then
 echo "== one user's download: $SINGLE_ROUNDS interleaved rounds of ${DURATION}s per route (64 MiB, 1 and 2 connections)"
 run_rounds "$SINGLE_ROUNDS" "$DURATION" "${SINGLE_CASES[@]}"
+# The same download as a user's client makes it: one at a time, by curl
+# (which reads up to 100 KiB a call, where wrk reads 8 KiB: at one
+# connection wrk's own reading shapes the server's sends, see RESULTS.md).
+echo "== one user's download, one at a time (curl): $CURL_ROUNDS rotated rounds of one 64 MiB download per route"
+CURL_CASES=("/big/?size=$SIZE64 big" "/hw/big?size=$SIZE64 hw" "/dv/agen?size=$SIZE64 agen")
+for round in $(seq "$CURL_ROUNDS"); do
+  k=$(( (round - 1) % ${#CURL_CASES[@]} ))
+  order=("${CURL_CASES[@]:k}" "${CURL_CASES[@]:0:k}")
+  [ $((round % 2)) -eq 0 ] && order=("${order[2]}" "${order[1]}" "${order[0]}")
+  for c in "${order[@]}"; do
+    set -- $c
+    taskset -c "$CLIENT_CPU" curl -sf -o /dev/null -w "$2 $round %{size_download} %{time_total}\n" "$URL$1" >>"$OUT/curl.txt"
+  done
+done
 fi
 if has large; then
 echo "== large downloads: $ROUNDS interleaved rounds of ${DURATION}s per route"
@@ -321,6 +340,13 @@ for name, (reqs, mbs, errors) in rows.items():
 # order alternates): the ratio is the median of the per-round ratios, so that
 # the shared machine's drift between rounds cancels out of each pair.
 results = []
+def info(what, a, b, field):
+    """A ratio printed for reference, without a goal."""
+    col = 0 if field == "req/s" else 1
+    ratios = [x / y for x, y in zip(rows[a][col], rows[b][col])]
+    pooled = sum(rows[a][col]) / sum(rows[b][col])
+    print(f"| {what} | {statistics.median(ratios):.3f} | {pooled:.3f} | {min(ratios):.3f}-{max(ratios):.3f} | (reference) | |")
+
 def target(what, a, b, field, goal):
     col = 0 if field == "req/s" else 1
     ratios = [x / y for x, y in zip(rows[a][col], rows[b][col])]
@@ -343,11 +369,39 @@ if "dv_big1" in rows:
     target("64 MiB /big/ MB/s, 1 connection, sized: generator / HttpResponse::streaming", "dv_big1", "hw_big1", "MB/s", 0.95)
     target("64 MiB /big/ MB/s, 2 connections, sized: generator / HttpResponse::streaming", "dv_big2", "hw_big2", "MB/s", 0.95)
     target("64 MiB MB/s, 1 connection, chunked: iterator / HttpResponse::streaming", "dv_bigc1", "hw_bigc1", "MB/s", 0.95)
-    target("64 MiB /remote/ MB/s, 1 connection: async generator / the sync generator of /big/", "dv_remote1", "dv_big1", "MB/s", 0.95)
+    target("64 MiB MB/s, 1 connection: async generator (/dv/agen) / the sync generator of /big/", "dv_agen1", "dv_big1", "MB/s", 0.95)
+    info("64 MiB MB/s, 1 connection: async generator (/dv/agen) / HttpResponse::streaming", "dv_agen1", "hw_big1", "MB/s")
+    info("64 MiB MB/s, 1 connection: /remote/ (1 ms per opening) / HttpResponse::streaming", "dv_remote1", "hw_big1", "MB/s")
 if "dv_iter64" in rows:
     target("64 MiB iterator MB/s: downloadview / HttpResponse::streaming", "dv_iter64", "hw_iter64", "MB/s", 0.9)
     target("64 MiB in memory MB/s: downloadview / HttpResponse::body(Bytes)", "dv_mem64", "hw_mem64", "MB/s", 1.0)
     target("1,000,000 x 13 B iterator MB/s: / same 13 MB in memory", "dv_tiny", "dv_mem13", "MB/s", 0.5)
+
+curls = [line.split() for line in open(f"{out}/curl.txt")]
+if curls:
+    speed = {}
+    for name, rnd, size, secs in curls:
+        speed.setdefault(name, {})[rnd] = int(size) / float(secs) / 1e6
+    print()
+    print("| one 64 MiB download at a time (curl) | MB/s (median) | rounds |")
+    print("|---|---:|---:|")
+    for name in ("big", "hw", "agen"):
+        print(f"| {name} | {statistics.median(speed[name].values()):,.0f} | {len(speed[name])} |")
+    print()
+    print("| target (curl, one download at a time) | ratio (median of rounds) | range over rounds | goal | |")
+    print("|---|---:|---:|---:|---|")
+    def curl_target(what, a, b, goal):
+        ratios = [speed[a][r] / speed[b][r] for r in speed[a] if r in speed[b]]
+        ratio = statistics.median(ratios)
+        if goal is None:
+            print(f"| {what} | {ratio:.3f} | {min(ratios):.3f}-{max(ratios):.3f} | (reference) | |")
+            return
+        met = ratio >= goal
+        results.append(met)
+        print(f"| {what} | {ratio:.3f} | {min(ratios):.3f}-{max(ratios):.3f} | >= {goal} | {'met' if met else 'NOT MET'} |")
+    curl_target("64 MiB, sized: generator (/big/) / HttpResponse::streaming", "big", "hw", 0.95)
+    curl_target("64 MiB: async generator (/dv/agen) / the sync generator of /big/", "agen", "big", 0.95)
+    curl_target("64 MiB: async generator (/dv/agen) / HttpResponse::streaming", "agen", "hw", None)
 
 zips = [line.split() for line in open(f"{out}/zip.txt")]
 if zips:

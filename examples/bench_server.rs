@@ -14,6 +14,7 @@
 //! | `/dv/small` | `/dv/quiet` | the default report hook (one log line per download, logger on) vs a no-op hook |
 //! | `/big/?size=N` | `/hw/big?size=N` | the demo's `/big/` (a sized offset-aware generator of 64 KiB pattern slices) vs the same chunks as a sized `HttpResponse::streaming` |
 //! | `/dv/bigc?size=N` | `/hw/bigc?size=N` | the same chunks with no size (chunked): an iterator vs `HttpResponse::streaming` |
+//! | `/dv/agen?size=N` | `/big/?size=N` | the same chunks from an async offset-aware source vs the sync generator |
 //!
 //! The server logs like the demo: one `download …` line per download on
 //! stderr (`bench/run.sh` sends it to /dev/null), so `/dv/small` pays for the
@@ -426,6 +427,28 @@ impl GetFile for BigChunked {
     }
 }
 
+/// `/dv/agen?size=N`: `/big/`'s chunks from an async offset-aware source
+/// (`from_async_generator`), with nothing else to wait for: the same bytes
+/// as the sync generator of `/big/`, so the two compare the source kinds.
+/// (The demo's `/remote/` adds a millisecond per opening, as a store's
+/// network round trip would.)
+#[derive(VirtualDownloadView, Default)]
+#[download(basename = "big.bin")]
+struct AsyncGenerated;
+
+impl GetFile for AsyncGenerated {
+    fn get_file(&self, req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
+        let size = size_param(req);
+        Ok(VirtualFile::from_async_generator(
+            size,
+            move |offset| async move {
+                let chunks = demo::pattern_chunks(offset, size).map(Ok::<_, std::io::Error>);
+                Ok::<_, std::io::Error>(futures_util::stream::iter(chunks))
+            },
+        ))
+    }
+}
+
 /// `/block`: what an application's database call looks like.
 async fn block() -> HttpResponse {
     match web::block(|| 6 * 7).await {
@@ -471,6 +494,7 @@ async fn main() -> std::io::Result<()> {
             .route("/hw/big", web::get().to(hw_big))
             .route("/hw/bigc", web::get().to(hw_big))
             .route("/dv/bigc", BigChunked::route())
+            .route("/dv/agen", AsyncGenerated::route())
             .configure(demo::configure)
     })
     .workers(workers)
