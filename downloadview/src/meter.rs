@@ -32,18 +32,34 @@ impl Drop for InFlight {
 }
 
 /// A download ended as `report` says.
+///
+/// The keys are built at compile time (`keys`): the `metrics` macros build
+/// and hash a key with dynamic labels, and allocate its labels, at every
+/// call, which callgrind counted at about 700 instructions per download
+/// (3 % of a whole small download) with no recorder installed.
 #[inline]
 pub(crate) fn ended(report: &DownloadReport) {
     #[cfg(feature = "metrics")]
     {
-        let outcome = report.outcome.as_str();
-        metrics::counter!(DOWNLOADS, "outcome" => outcome, "status" => status_label(report.status))
-            .increment(1);
-        metrics::counter!(SENT_BYTES).increment(report.bytes);
-        metrics::histogram!(DURATION, "outcome" => outcome).record(report.duration.as_secs_f64());
-        if let Some(ttfb) = report.ttfb {
-            metrics::histogram!(FIRST_BYTE).record(ttfb.as_secs_f64());
-        }
+        use keys::{DOWNLOADS_BY, DURATION_BY, FIRST_BYTE_KEY, SENT_BYTES_KEY};
+        let outcome = keys::outcome_index(report.outcome);
+        let status = keys::status_index(report.status);
+        metrics::with_recorder(|recorder| {
+            recorder
+                .register_counter(&DOWNLOADS_BY[outcome][status], &keys::METADATA)
+                .increment(1);
+            recorder
+                .register_counter(&SENT_BYTES_KEY, &keys::METADATA)
+                .increment(report.bytes);
+            recorder
+                .register_histogram(&DURATION_BY[outcome], &keys::METADATA)
+                .record(report.duration.as_secs_f64());
+            if let Some(ttfb) = report.ttfb {
+                recorder
+                    .register_histogram(&FIRST_BYTE_KEY, &keys::METADATA)
+                    .record(ttfb.as_secs_f64());
+            }
+        });
     }
     #[cfg(not(feature = "metrics"))]
     let _ = report;
@@ -83,19 +99,127 @@ const ABANDONED: &str = "downloadview_abandoned_total";
 #[cfg(feature = "metrics")]
 const WRITER_THREADS: &str = "downloadview_writer_threads";
 
-/// The status as a label value without an allocation for the common ones.
+/// The keys of the per-download metrics, one per label combination, built
+/// at compile time.
 #[cfg(feature = "metrics")]
-fn status_label(status: actix_web::http::StatusCode) -> &'static str {
-    match status.as_u16() {
-        200 => "200",
-        206 => "206",
-        304 => "304",
-        400 => "400",
-        404 => "404",
-        412 => "412",
-        416 => "416",
-        500 => "500",
-        _ => "other",
+mod keys {
+    use actix_web::http::StatusCode;
+    use metrics::{Key, Label, Level, Metadata};
+
+    use super::{DOWNLOADS, DURATION, FIRST_BYTE, SENT_BYTES};
+    use crate::report::Outcome;
+
+    /// What the macros would give: this module's path, at `INFO`.
+    pub(super) static METADATA: Metadata<'static> =
+        Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+    /// The index of an outcome in the tables below.
+    pub(super) fn outcome_index(outcome: Outcome) -> usize {
+        match outcome {
+            Outcome::Completed => 0,
+            Outcome::ClientGone => 1,
+            Outcome::SourceFailed => 2,
+        }
+    }
+
+    /// The index of a status in the tables below: the status for 200, 206,
+    /// 304, 400, 404, 412, 416 and 500, `other` for the rest (a bounded
+    /// label set).
+    pub(super) fn status_index(status: StatusCode) -> usize {
+        match status.as_u16() {
+            200 => 0,
+            206 => 1,
+            304 => 2,
+            400 => 3,
+            404 => 4,
+            412 => 5,
+            416 => 6,
+            500 => 7,
+            _ => 8,
+        }
+    }
+
+    macro_rules! by_status {
+        ($outcome:literal) => {
+            [
+                by_status!($outcome, "200"),
+                by_status!($outcome, "206"),
+                by_status!($outcome, "304"),
+                by_status!($outcome, "400"),
+                by_status!($outcome, "404"),
+                by_status!($outcome, "412"),
+                by_status!($outcome, "416"),
+                by_status!($outcome, "500"),
+                by_status!($outcome, "other"),
+            ]
+        };
+        ($outcome:literal, $status:literal) => {{
+            static LABELS: [Label; 2] = [
+                Label::from_static_parts("outcome", $outcome),
+                Label::from_static_parts("status", $status),
+            ];
+            Key::from_static_parts(DOWNLOADS, &LABELS)
+        }};
+    }
+
+    macro_rules! by_outcome {
+        ($outcome:literal) => {{
+            static LABELS: [Label; 1] = [Label::from_static_parts("outcome", $outcome)];
+            Key::from_static_parts(DURATION, &LABELS)
+        }};
+    }
+
+    /// `downloadview_downloads_total` by outcome, then status.
+    pub(super) static DOWNLOADS_BY: [[Key; 9]; 3] = [
+        by_status!("completed"),
+        by_status!("client_gone"),
+        by_status!("source_failed"),
+    ];
+    /// `downloadview_download_duration_seconds` by outcome.
+    pub(super) static DURATION_BY: [Key; 3] = [
+        by_outcome!("completed"),
+        by_outcome!("client_gone"),
+        by_outcome!("source_failed"),
+    ];
+    pub(super) static SENT_BYTES_KEY: Key = Key::from_static_name(SENT_BYTES);
+    pub(super) static FIRST_BYTE_KEY: Key = Key::from_static_name(FIRST_BYTE);
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn each_table_entry_has_the_labels_of_its_indices() {
+            let outcomes = [
+                Outcome::Completed,
+                Outcome::ClientGone,
+                Outcome::SourceFailed,
+            ];
+            let statuses = [200, 206, 304, 400, 404, 412, 416, 500, 503];
+            for outcome in outcomes {
+                let o = outcome_index(outcome);
+                let duration: Vec<_> = DURATION_BY[o]
+                    .labels()
+                    .map(|l| (l.key(), l.value()))
+                    .collect();
+                assert_eq!(duration, [("outcome", outcome.as_str())]);
+                for code in statuses {
+                    let status = StatusCode::from_u16(code).unwrap();
+                    let key = &DOWNLOADS_BY[o][status_index(status)];
+                    let expected = if code == 503 {
+                        "other".to_owned()
+                    } else {
+                        code.to_string()
+                    };
+                    let labels: Vec<_> = key.labels().map(|l| (l.key(), l.value())).collect();
+                    assert_eq!(key.name(), DOWNLOADS);
+                    assert_eq!(
+                        labels,
+                        [("outcome", outcome.as_str()), ("status", expected.as_str())]
+                    );
+                }
+            }
+        }
     }
 }
 
