@@ -204,6 +204,18 @@ impl ArchiveBody {
                         self.current = Some(Kind::of(source));
                         self.take_pieces(None);
                     }
+                    Ok(Step::Hash(_)) => {
+                        // The first pass: a second reader of the entry's
+                        // source, run as its kind runs; its bytes are hashed
+                        // by the assembler, not sent.
+                        let Some(source) = self.entries.front().and_then(Source::reread) else {
+                            return fail(
+                                "an archive entry asked for a first pass cannot be read twice",
+                            );
+                        };
+                        self.current = Some(Kind::of(source));
+                        self.take_pieces(None);
+                    }
                     Ok(Step::Skip(_)) => {
                         // None of its data is wanted: its source never runs.
                         drop(self.entries.pop_front());
