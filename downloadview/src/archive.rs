@@ -7,7 +7,7 @@ use actix_web::http::header::EntityTag;
 use bytes::Bytes;
 
 use crate::{
-    file::{Packed, Source},
+    file::{Packed, Packing, Source},
     tar::TarLayout,
     zip::{self, EntryMeta, Layout, Method, ZipError},
     DownloadError, VirtualFile,
@@ -40,14 +40,18 @@ use crate::{
 /// - **Streaming readers**: a stored entry whose CRC-32 is known before its
 ///   data has its CRC and sizes in its local header and no data descriptor
 ///   after its data. Known means in-memory content (hashed once, when the
-///   archive is built, on the thread that builds it) or a CRC given with
-///   [`VirtualFile::with_crc32`] (stored beside the data). Every other entry
-///   is followed by a data descriptor. Python's `zipfile`, Info-ZIP `unzip`
-///   and libarchive (also from a pipe) read both forms; Java's streaming
-///   `java.util.zip.ZipInputStream`, how Java, Kotlin and Android code reads
-///   a zip from an HTTP response, reads a stored entry only with its CRC
-///   ahead (else: "only DEFLATED entries can have EXT descriptor"), and a
-///   deflated entry always: give the CRC, or use deflate, for those readers.
+///   archive is built, on the thread that builds it), a CRC given with
+///   [`VirtualFile::with_crc32`] (stored beside the data), or a first pass
+///   over a source that can be read twice, asked for with
+///   [`VirtualFile::with_crc32_first_pass`] (a generator, a seekable reader,
+///   an async generator: read once to hash it, then again to send it).
+///   Every other entry is followed by a data descriptor. Python's `zipfile`,
+///   Info-ZIP `unzip` and libarchive (also from a pipe) read both forms;
+///   Java's streaming `java.util.zip.ZipInputStream`, how Java, Kotlin and
+///   Android code reads a zip from an HTTP response, reads a stored entry
+///   only with its CRC ahead (else: "only DEFLATED entries can have EXT
+///   descriptor"), and a deflated entry always: give the CRC, ask for a
+///   first pass, or use deflate, for those readers.
 /// - **Range** requests work when every entry can serve ranges (in memory,
 ///   seekable readers, offset-aware generators): a range holds exactly the
 ///   bytes of the full download at those offsets, so `curl -C -` and browsers
@@ -322,7 +326,9 @@ impl Archive {
     ///
     /// # Errors
     /// A refused entry name (which entry, and why), a mode past 0o777, an
-    /// entry of unknown size in a tar, or sizes adding up past 2^64 bytes.
+    /// entry of unknown size in a tar, a first pass asked of a source that
+    /// can be read only once ([`VirtualFile::with_crc32_first_pass`]), or
+    /// sizes adding up past 2^64 bytes.
     pub fn build(self) -> Result<VirtualFile, ArchiveError> {
         let method = if self.deflate && !self.tar {
             #[cfg(feature = "deflate")]
@@ -426,16 +432,30 @@ impl Archive {
             .iter()
             .all(|member| member.file().is_none_or(VirtualFile::can_range));
         let size = plan.size();
-        let sources = self
-            .entries
-            .into_iter()
-            .zip(passes)
-            .map(|(member, pass)| match member {
-                Member::File(_, mut file) if pass => file.take_source().rereadable(),
+        let mut sources = Vec::with_capacity(self.entries.len());
+        for (member, pass) in self.entries.into_iter().zip(passes) {
+            let source = match member {
                 Member::File(_, mut file) => file.take_source(),
                 Member::Folder { .. } => Source::Bytes(Bytes::new()),
-            })
-            .collect();
+            };
+            sources.push(match pass {
+                true => match source.twice() {
+                    Ok((first_pass, source)) => Packing {
+                        source,
+                        first_pass: Some(first_pass),
+                    },
+                    // Refused above: every entry that asks can be read twice.
+                    Err(source) => Packing {
+                        source,
+                        first_pass: None,
+                    },
+                },
+                false => Packing {
+                    source,
+                    first_pass: None,
+                },
+            });
+        }
         let mut file = VirtualFile::of_source(Source::Archive(Box::new(Packed {
             plan,
             entries: sources,

@@ -87,9 +87,17 @@ pub(crate) enum Source {
 /// order.
 pub(crate) struct Packed {
     pub(crate) plan: crate::archive::Plan,
-    pub(crate) entries: Vec<Source>,
+    pub(crate) entries: Vec<Packing>,
     /// Every entry can serve ranges, and the size is known: so can the archive.
     pub(crate) ranges: bool,
+}
+
+/// An archive entry's source.
+pub(crate) struct Packing {
+    pub(crate) source: Source,
+    /// A second reader of the same bytes, for a first pass that computes
+    /// the entry's CRC (`VirtualFile::with_crc32_first_pass`).
+    pub(crate) first_pass: Option<Source>,
 }
 
 impl Source {

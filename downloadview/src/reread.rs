@@ -5,17 +5,12 @@
 //! for each; the body runs both as its kind always runs.
 
 use std::{
-    io::{self, Read, SeekFrom},
+    io::{self, Read, Seek, SeekFrom},
     rc::Rc,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, MutexGuard},
 };
 
-use bytes::{Bytes, BytesMut};
-
-use crate::{
-    chunk::{BoxError, CHUNK},
-    file::{Generate, ReadSeek, Source},
-};
+use crate::file::{ReadSeek, Source};
 
 impl Source {
     /// `None` when the source can be read from its start twice; else what
@@ -36,98 +31,87 @@ impl Source {
         }
     }
 
-    /// The source, ready to be read twice ([`reread`](Self::reread) gives
-    /// the second reader): a seekable reader becomes an offset-aware
-    /// generator over the reader, shared (each chunk is a seek and a read
-    /// under its lock; the two passes never run at once). Others as they are.
-    pub(crate) fn rereadable(self) -> Source {
+    /// The source and a second reader of the same bytes from their start,
+    /// for a first pass; the source itself when it is read once.
+    ///
+    /// A seekable reader becomes two handles on the reader, shared: each
+    /// keeps its own position and seeks to it when the other moved the
+    /// reader (the passes run one after the other, so their reads never
+    /// interleave but for that seek). Both are still read as any seekable
+    /// reader is, straight into the engine's buffers.
+    pub(crate) fn twice(self) -> Result<(Source, Source), Source> {
         match self {
-            Source::Seek(reader) => Source::Generator(shared_reader(reader)),
-            other => other,
+            Source::Bytes(bytes) => Ok((Source::Bytes(bytes.clone()), Source::Bytes(bytes))),
+            Source::Generator(generate) => Ok((
+                Source::Generator(Arc::clone(&generate)),
+                Source::Generator(generate),
+            )),
+            Source::AsyncGenerator(open) => Ok((
+                Source::AsyncGenerator(Rc::clone(&open)),
+                Source::AsyncGenerator(open),
+            )),
+            Source::Seek(reader) => {
+                let shared = Arc::new(Mutex::new(Shared { reader, at: 0 }));
+                let handle = |shared| Source::Seek(Box::new(Handle { shared, pos: 0 }));
+                Ok((handle(Arc::clone(&shared)), handle(shared)))
+            }
+            other => Err(other),
         }
     }
-
-    /// Another reader of the same bytes from the start, for a first pass;
-    /// `None` for a source that is read once (or not made
-    /// [`rereadable`](Self::rereadable)).
-    pub(crate) fn reread(&self) -> Option<Source> {
-        match self {
-            Source::Bytes(bytes) => Some(Source::Bytes(bytes.clone())),
-            Source::Generator(generate) => Some(Source::Generator(Arc::clone(generate))),
-            Source::AsyncGenerator(open) => Some(Source::AsyncGenerator(Rc::clone(open))),
-            _ => None,
-        }
-    }
 }
 
-type Shared = Arc<Mutex<Box<dyn ReadSeek + Send + 'static>>>;
-
-/// `reader` (offset 0 where it stood when given) as a generator from any
-/// offset.
-fn shared_reader(reader: Box<dyn ReadSeek + Send + 'static>) -> Generate {
-    let shared: Shared = Arc::new(Mutex::new(reader));
-    Arc::new(move |offset| {
-        Box::new(SeekChunks {
-            reader: Arc::clone(&shared),
-            offset,
-            done: false,
-        })
-    })
+/// A seekable reader shared by the handles of [`Source::twice`].
+struct Shared {
+    reader: Box<dyn ReadSeek + Send + 'static>,
+    /// Where the reader stands.
+    at: u64,
 }
 
-/// The chunks of a shared reader from `offset`: each a seek to where the
-/// last ended and reads of up to [`CHUNK`] bytes (the engine's largest
-/// chunk, handed over without a copy).
-struct SeekChunks {
-    reader: Shared,
-    offset: u64,
-    done: bool,
+/// One reader's view of a [`Shared`] one: its own position.
+struct Handle {
+    shared: Arc<Mutex<Shared>>,
+    pos: u64,
 }
 
-impl SeekChunks {
-    fn read_chunk(&mut self) -> io::Result<Option<Bytes>> {
-        let mut reader = self
-            .reader
+impl Handle {
+    fn lock(&self) -> io::Result<MutexGuard<'_, Shared>> {
+        self.shared
             .lock()
-            .map_err(|_| io::Error::other("the reader panicked during an earlier read"))?;
-        reader.seek(SeekFrom::Start(self.offset))?;
-        let mut buf = BytesMut::zeroed(CHUNK);
-        let mut filled = 0;
-        while filled < buf.len() {
-            match reader.read(&mut buf[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        if filled == 0 {
-            return Ok(None);
-        }
-        buf.truncate(filled);
-        self.offset += filled as u64;
-        Ok(Some(buf.freeze()))
+            .map_err(|_| io::Error::other("the reader panicked during an earlier read"))
     }
 }
 
-impl Iterator for SeekChunks {
-    type Item = Result<Bytes, BoxError>;
+impl Read for Handle {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let pos = self.pos;
+        let mut shared = self.lock()?;
+        if shared.at != pos {
+            shared.at = shared.reader.seek(SeekFrom::Start(pos))?;
+        }
+        let n = shared.reader.read(buf)?;
+        shared.at += n as u64;
+        drop(shared);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
 
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match self.read_chunk() {
-            Ok(Some(chunk)) => Some(Ok(chunk)),
-            Ok(None) => {
-                self.done = true;
-                None
+impl Seek for Handle {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let mut shared = self.lock()?;
+        let pos = match to {
+            SeekFrom::Start(pos) => pos,
+            SeekFrom::Current(delta) => self.pos.checked_add_signed(delta).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidInput, "seek before the start")
+            })?,
+            SeekFrom::End(_) => {
+                shared.at = shared.reader.seek(to)?;
+                shared.at
             }
-            Err(err) => {
-                self.done = true;
-                Some(Err(err.into()))
-            }
-        }
+        };
+        drop(shared);
+        self.pos = pos;
+        Ok(pos)
     }
 }
 
@@ -135,34 +119,50 @@ impl Iterator for SeekChunks {
 mod tests {
     use std::io::Cursor;
 
+    use bytes::Bytes;
+
     use super::*;
     use crate::VirtualFile;
 
-    fn drain(source: &Source, offset: u64) -> Vec<u8> {
-        let Source::Generator(generate) = source else {
-            panic!("a generator")
+    fn read_all(source: Source) -> Vec<u8> {
+        let Source::Seek(mut reader) = source else {
+            panic!("a seekable reader")
         };
-        generate(offset)
-            .map(|chunk| chunk.unwrap())
-            .flat_map(|chunk| chunk.to_vec())
-            .collect()
+        let mut out = Vec::new();
+        let mut buf = [0; 1000];
+        loop {
+            match reader.read(&mut buf).unwrap() {
+                0 => return out,
+                n => out.extend_from_slice(&buf[..n]),
+            }
+        }
     }
 
     #[test]
-    fn a_seekable_reader_is_read_from_where_it_stood_as_often_as_asked() {
+    fn the_two_readers_of_a_seekable_reader_read_from_where_it_stood() {
         let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         let mut cursor = Cursor::new(data.clone());
-        std::io::Seek::seek(&mut cursor, SeekFrom::Start(1000)).unwrap();
+        cursor.seek(SeekFrom::Start(1000)).unwrap();
         let mut file = VirtualFile::from_seekable_reader(cursor).unwrap();
-        let source = file.take_source().rereadable();
-        let again = source.reread().expect("read twice");
-        assert_eq!(drain(&source, 0), data[1000..]);
-        assert_eq!(drain(&again, 0), data[1000..]);
-        assert_eq!(drain(&again, 150_000), data[151_000..]);
+        let Ok((first, second)) = file.take_source().twice() else {
+            panic!("read twice")
+        };
+        assert!(read_all(first) == data[1000..]);
+        let Source::Seek(mut second) = second else {
+            panic!("a seekable reader")
+        };
+        // Its own position, whatever the other did.
+        let mut buf = [0; 10];
+        second.read_exact(&mut buf).unwrap();
+        assert_eq!(buf[..], data[1000..1010]);
+        assert_eq!(second.seek(SeekFrom::Current(5)).unwrap(), 15);
+        assert_eq!(second.seek(SeekFrom::End(-3)).unwrap(), 199_000 - 3);
+        second.read_exact(&mut buf[..3]).unwrap();
+        assert_eq!(buf[..3], data[200_000 - 3..]);
     }
 
     #[test]
-    fn only_sources_read_from_their_start_again_are_rereadable() {
+    fn only_sources_read_from_their_start_again_can_be_read_twice() {
         let once = [
             VirtualFile::from_reader(Cursor::new(vec![1u8])),
             VirtualFile::from_iter(["a"]),
@@ -171,9 +171,9 @@ mod tests {
             VirtualFile::from_async_read(&b"a"[..]),
         ];
         for mut file in once {
-            let source = file.take_source().rereadable();
+            let source = file.take_source();
             assert!(source.read_once().is_some());
-            assert!(source.reread().is_none());
+            assert!(source.twice().is_err());
         }
         let twice = [
             VirtualFile::from_static(b"abc"),
@@ -182,9 +182,9 @@ mod tests {
             VirtualFile::from_async_seekable(Cursor::new(b"abc".to_vec()), 3),
         ];
         for mut file in twice {
-            let source = file.take_source().rereadable();
+            let source = file.take_source();
             assert_eq!(source.read_once(), None);
-            assert!(source.reread().is_some());
+            assert!(source.twice().is_ok());
         }
     }
 }

@@ -25,7 +25,7 @@ use crate::tar::Gzipped;
 use crate::{
     archive::Plan,
     assemble::{Piece, PieceBytes, Step},
-    file::{Packed, Source},
+    file::{Packed, Packing},
     range::ByteRange,
     tar::Tarrer,
     zip::{ZipError, Zipper},
@@ -98,7 +98,7 @@ const SKIP_BUDGET: usize = 1 << 20;
 pub(crate) struct ArchiveBody {
     assembler: Assembler,
     /// The entries' sources not yet started, in order.
-    entries: VecDeque<Source>,
+    entries: VecDeque<Packing>,
     /// The entry being produced.
     current: Option<Kind>,
     /// Archive bytes ready to send.
@@ -123,7 +123,7 @@ impl ArchiveBody {
     /// when given, then `trailer`.
     pub(crate) fn with(
         assembler: Assembler,
-        entries: Vec<Source>,
+        entries: Vec<Packing>,
         heads: Vec<Bytes>,
         trailer: Bytes,
     ) -> Self {
@@ -198,7 +198,7 @@ impl ArchiveBody {
             match &mut self.current {
                 None => match self.assembler.advance(&mut self.pieces) {
                     Ok(Step::Entry(_)) => {
-                        let Some(source) = self.entries.pop_front() else {
+                        let Some(Packing { source, .. }) = self.entries.pop_front() else {
                             return fail("the archive has more entries than sources");
                         };
                         self.current = Some(Kind::of(source));
@@ -208,7 +208,8 @@ impl ArchiveBody {
                         // The first pass: a second reader of the entry's
                         // source, run as its kind runs; its bytes are hashed
                         // by the assembler, not sent.
-                        let Some(source) = self.entries.front().and_then(Source::reread) else {
+                        let first_pass = self.entries.front_mut().and_then(|e| e.first_pass.take());
+                        let Some(source) = first_pass else {
                             return fail(
                                 "an archive entry asked for a first pass cannot be read twice",
                             );

@@ -25,9 +25,12 @@
 //!   planned (in-memory content, hashed then; or a CRC the caller gives with
 //!   `VirtualFile::with_crc32`) states its CRC and sizes in its local header,
 //!   bit 3 clear, and has no data descriptor: what every reader, including
-//!   Java's `java.util.zip.ZipInputStream`, reads as it streams. The
-//!   assembler checks the data against the stated CRC and fails the archive
-//!   on a mismatch.
+//!   Java's `java.util.zip.ZipInputStream`, reads as it streams. So does an
+//!   entry whose CRC a first pass over its source gives
+//!   (`VirtualFile::with_crc32_first_pass`): planned the same, its local
+//!   header's CRC filled in by the assembler once the first pass has fed it
+//!   (`Step::Hash`). The assembler checks the data against the stated CRC
+//!   and fails the archive on a mismatch.
 //! - **Data descriptors** (4.4.4 bit 3, 4.3.9) on every other entry, with
 //!   their signature: the CRC is only known once the data has gone out, and
 //!   libarchive's streaming reader finds the end of stored data by looking
