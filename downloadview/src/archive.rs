@@ -434,26 +434,22 @@ impl Archive {
         let size = plan.size();
         let mut sources = Vec::with_capacity(self.entries.len());
         for (member, pass) in self.entries.into_iter().zip(passes) {
-            let source = match member {
-                Member::File(_, mut file) => file.take_source(),
-                Member::Folder { .. } => Source::Bytes(Bytes::new()),
+            let (source, size) = match member {
+                Member::File(_, mut file) => (file.take_source(), file.size()),
+                Member::Folder { .. } => (Source::Bytes(Bytes::new()), Some(0)),
             };
-            sources.push(match pass {
+            let (source, first_pass) = match pass {
                 true => match source.twice() {
-                    Ok((first_pass, source)) => Packing {
-                        source,
-                        first_pass: Some(first_pass),
-                    },
+                    Ok((first_pass, source)) => (source, Some(first_pass)),
                     // Refused above: every entry that asks can be read twice.
-                    Err(source) => Packing {
-                        source,
-                        first_pass: None,
-                    },
+                    Err(source) => (source, None),
                 },
-                false => Packing {
-                    source,
-                    first_pass: None,
-                },
+                false => (source, None),
+            };
+            sources.push(Packing {
+                source,
+                first_pass,
+                size,
             });
         }
         let mut file = VirtualFile::of_source(Source::Archive(Box::new(Packed {

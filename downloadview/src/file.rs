@@ -98,6 +98,8 @@ pub(crate) struct Packing {
     /// A second reader of the same bytes, for a first pass that computes
     /// the entry's CRC (`VirtualFile::with_crc32_first_pass`).
     pub(crate) first_pass: Option<Source>,
+    /// Its declared size, when known.
+    pub(crate) size: Option<u64>,
 }
 
 impl Source {
