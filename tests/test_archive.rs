@@ -1043,6 +1043,12 @@ fn a_first_pass_gives_java_stored_entries_of_generators_and_seekable_readers() {
                     "async.bin",
                     async_generator.with_crc32_first_pass().with_etag(tag("a")),
                 )
+                .entry(
+                    "async-seek.bin",
+                    VirtualFile::from_async_seekable(io::Cursor::new(pattern(5, N)), N)
+                        .with_crc32_first_pass()
+                        .with_etag(tag("s")),
+                )
                 .build()?)
         }),
     )]);
@@ -1058,6 +1064,7 @@ fn a_first_pass_gives_java_stored_entries_of_generators_and_seekable_readers() {
         ("generated.bin", pattern(0, N)),
         ("read.bin", pattern(7, N)),
         ("async.bin", pattern(3, N)),
+        ("async-seek.bin", pattern(5, N)),
     ];
 
     // HEAD, 304, 412 and 416: the exact length and the tag, no source run.
@@ -1089,7 +1096,7 @@ fn a_first_pass_gives_java_stored_entries_of_generators_and_seekable_readers() {
     assert_eq!(opens(), (2, 2, 2 * N as usize));
     // Every local header: bit 3 clear, the data's CRC, no descriptor.
     let headers = local_headers(&full.body);
-    assert_eq!(headers.len(), 4);
+    assert_eq!(headers.len(), 5);
     for ((name, flags, crc, data), (expected_name, expected)) in headers.iter().zip(&contents) {
         assert_eq!(name, expected_name);
         assert_eq!(flags & 1 << 3, 0, "{name}: bit 3");
