@@ -2,7 +2,8 @@
 //! source kind, opened by Python's `zipfile`, Info-ZIP `unzip`, libarchive's
 //! `bsdtar` and Java's streaming `ZipInputStream`; exact `Content-Length`;
 //! HEAD of 100 GiB; Range, multipart and `If-Range`; `curl -C -` resuming
-//! byte-exactly; folders and modes; failing entries and clients that leave.
+//! byte-exactly; folders and modes; failing entries and clients that leave;
+//! a first pass over generators and seekable readers for Java.
 
 use std::{
     io::{self, Read, Write},
@@ -939,4 +940,272 @@ fn send_timeout_stops_a_stalled_archives_running_entry() {
     );
     assert_eq!(*errors.lock().unwrap(), [io::ErrorKind::BrokenPipe]);
     drop(client);
+}
+
+// ---------------------------------------------------------------------------
+// A first pass over sources read twice, for their CRCs ahead.
+
+/// Each local header of `zip`, an archive with no data descriptor, in
+/// order: (name, general-purpose flags, CRC-32 stated, data).
+fn local_headers(zip: &[u8]) -> Vec<(String, u16, u32, Vec<u8>)> {
+    let le16 = |at: usize| u16::from_le_bytes([zip[at], zip[at + 1]]);
+    let le32 = |at: usize| u32::from_le_bytes(zip[at..at + 4].try_into().unwrap());
+    let mut headers = Vec::new();
+    let mut at = 0;
+    while zip[at..].starts_with(b"PK\x03\x04") {
+        let (flags, crc, size) = (le16(at + 6), le32(at + 14), le32(at + 18) as usize);
+        let (name_len, extra) = (le16(at + 26) as usize, le16(at + 28) as usize);
+        let name = String::from_utf8(zip[at + 30..at + 30 + name_len].to_vec()).unwrap();
+        let data = at + 30 + name_len + extra;
+        headers.push((name, flags, crc, zip[data..data + size].to_vec()));
+        at = data + size;
+    }
+    headers
+}
+
+/// A seekable reader that counts the bytes read from it.
+struct CountedCursor {
+    inner: io::Cursor<Vec<u8>>,
+    read: Arc<AtomicUsize>,
+}
+
+impl Read for CountedCursor {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n, Ordering::SeqCst);
+        Ok(n)
+    }
+}
+
+impl io::Seek for CountedCursor {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+#[test]
+fn a_first_pass_gives_java_stored_entries_of_generators_and_seekable_readers() {
+    use actix_web::http::header::EntityTag;
+    const N: u64 = 300_000;
+    // Opens of each source from its start, and bytes read from the reader.
+    let generated = Arc::new(AtomicUsize::new(0));
+    let async_opened = Arc::new(AtomicUsize::new(0));
+    let read = Arc::new(AtomicUsize::new(0));
+    let (g, a, r) = (
+        Arc::clone(&generated),
+        Arc::clone(&async_opened),
+        Arc::clone(&read),
+    );
+    let tag = |t: &str| EntityTag::new_strong(t.to_owned());
+    let server = serve(vec![(
+        "/first-pass",
+        make(move || {
+            let g = Arc::clone(&g);
+            let generator = VirtualFile::from_generator(N, move |offset| {
+                if offset == 0 {
+                    g.fetch_add(1, Ordering::SeqCst);
+                }
+                (offset..N)
+                    .step_by(4096)
+                    .map(|at| pattern(at, 4096.min(N - at)))
+                    .collect::<Vec<_>>()
+            });
+            let reader = VirtualFile::from_seekable_reader(CountedCursor {
+                inner: io::Cursor::new(pattern(7, N)),
+                read: Arc::clone(&r),
+            })?;
+            let a = Arc::clone(&a);
+            let async_generator = VirtualFile::from_async_generator(N, move |offset| {
+                if offset == 0 {
+                    a.fetch_add(1, Ordering::SeqCst);
+                }
+                let chunks = (offset..N)
+                    .step_by(65536)
+                    .map(|at| Ok::<_, io::Error>(Bytes::from(pattern(at + 3, 65536.min(N - at)))));
+                async move { Ok::<_, io::Error>(futures_util::stream::iter(chunks.collect::<Vec<_>>())) }
+            });
+            Ok(Archive::new()
+                .entry(
+                    "memory.txt",
+                    VirtualFile::from_static(b"in memory\n")
+                        .with_crc32_first_pass()
+                        .with_etag(tag("m")),
+                )
+                .entry(
+                    "generated.bin",
+                    generator.with_crc32_first_pass().with_etag(tag("g")),
+                )
+                .entry(
+                    "read.bin",
+                    reader.with_crc32_first_pass().with_etag(tag("r")),
+                )
+                .entry(
+                    "async.bin",
+                    async_generator.with_crc32_first_pass().with_etag(tag("a")),
+                )
+                .entry(
+                    "async-seek.bin",
+                    VirtualFile::from_async_seekable(io::Cursor::new(pattern(5, N)), N)
+                        .with_crc32_first_pass()
+                        .with_etag(tag("s")),
+                )
+                .build()?)
+        }),
+    )]);
+    let opens = || {
+        (
+            generated.load(Ordering::SeqCst),
+            async_opened.load(Ordering::SeqCst),
+            read.load(Ordering::SeqCst),
+        )
+    };
+    let contents = [
+        ("memory.txt", b"in memory\n".to_vec()),
+        ("generated.bin", pattern(0, N)),
+        ("read.bin", pattern(7, N)),
+        ("async.bin", pattern(3, N)),
+        ("async-seek.bin", pattern(5, N)),
+    ];
+
+    // HEAD, 304, 412 and 416: the exact length and the tag, no source run.
+    let head = server.head("/first-pass");
+    assert_eq!(head.status, 200);
+    let length: usize = head.header("content-length").unwrap().parse().unwrap();
+    let etag = head
+        .header("etag")
+        .expect("strong entries, a strong tag")
+        .to_owned();
+    assert!(!etag.starts_with("W/"), "{etag}");
+    for (headers, status) in [
+        (vec![("If-None-Match", etag.as_str())], 304),
+        (vec![("If-Match", "\"other\"")], 412),
+        (vec![("Range", "bytes=99999999-")], 416),
+    ] {
+        assert_eq!(
+            server.request("GET", "/first-pass", &headers).status,
+            status
+        );
+    }
+    assert_eq!(opens(), (0, 0, 0), "a source ran for HEAD, 304, 412 or 416");
+
+    // GET: each source read twice, from its start; exactly the length.
+    let full = server.get("/first-pass");
+    assert!(full.complete);
+    assert_eq!(full.body.len(), length);
+    assert_eq!(full.header("etag"), Some(etag.as_str()));
+    assert_eq!(opens(), (2, 2, 2 * N as usize));
+    // Every local header: bit 3 clear, the data's CRC, no descriptor.
+    let headers = local_headers(&full.body);
+    assert_eq!(headers.len(), 5);
+    for ((name, flags, crc, data), (expected_name, expected)) in headers.iter().zip(&contents) {
+        assert_eq!(name, expected_name);
+        assert_eq!(flags & 1 << 3, 0, "{name}: bit 3");
+        assert!(data == expected, "{name}: other bytes");
+        assert_eq!(*crc, crc32fast::hash(expected), "{name}: CRC");
+    }
+    assert!(!full.body.windows(4).any(|w| w == b"PK\x07\x08"));
+    // Java's streaming reader, Python, unzip and bsdtar: every CRC checked.
+    let java = read_with_java(&full.body).unwrap_or_else(|err| panic!("Java: {err}"));
+    let expected: Vec<(String, Vec<u8>)> = contents
+        .iter()
+        .map(|(name, data)| ((*name).to_owned(), data.clone()))
+        .collect();
+    assert!(java == expected, "Java read other entries");
+    assert!(open_everywhere(&full.body) == expected);
+
+    // Ranges: resumed from the middle of an entry's data (read once, its
+    // header not wanted), and from inside the next entry's local header
+    // (which needs its first pass): byte-exact.
+    let read_at = full.body.windows(8).position(|w| w == b"read.bin").unwrap() - 30;
+    for first in [read_at - 1000, read_at + 10, length - 100] {
+        let before = opens();
+        let res = server.request(
+            "GET",
+            "/first-pass",
+            &[("Range", &format!("bytes={first}-"))],
+        );
+        assert_eq!(res.status, 206);
+        assert!(res.complete);
+        assert!(res.body == full.body[first..], "range from {first}");
+        let after = opens();
+        if first == read_at + 10 {
+            // The generator is read once (before the range), the reader
+            // and the async generator twice (their headers are wanted).
+            assert_eq!(after.0 - before.0, 1);
+            assert_eq!(after.2 - before.2, 2 * N as usize);
+        }
+    }
+    let resumed = [
+        &full.body[..read_at + 10],
+        &server
+            .request(
+                "GET",
+                "/first-pass",
+                &[("Range", &format!("bytes={}-", read_at + 10))],
+            )
+            .body[..],
+    ]
+    .concat();
+    assert!(
+        resumed == full.body,
+        "a resumed download differs from the full one"
+    );
+}
+
+#[test]
+fn a_second_pass_other_than_the_first_aborts_the_archive() {
+    const N: u64 = 200_000;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&calls);
+    let server = serve(vec![(
+        "/unstable",
+        make(move || {
+            let c = Arc::clone(&c);
+            // A generator whose bytes change between two reads (a table
+            // written to while it is exported): the first open gives the
+            // pattern, the next ones one byte changed.
+            let unstable = VirtualFile::from_generator(N, move |offset| {
+                let changed = offset == 0 && c.fetch_add(1, Ordering::SeqCst) > 0;
+                (offset..N)
+                    .step_by(4096)
+                    .map(move |at| {
+                        let mut chunk = pattern(at, 4096.min(N - at));
+                        if changed && at == 8192 {
+                            chunk[0] ^= 0xff;
+                        }
+                        chunk
+                    })
+                    .collect::<Vec<_>>()
+            });
+            Ok(Archive::new()
+                .entry("first.txt", VirtualFile::from_static(b"fine\n"))
+                .entry("unstable.bin", unstable.with_crc32_first_pass())
+                .entry("after.txt", VirtualFile::from_static(b"never\n"))
+                .build()?)
+        }),
+    )]);
+    let res = server.get("/unstable");
+    assert_eq!(res.status, 200);
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "read twice");
+    assert!(
+        !res.complete,
+        "an archive with a changed entry looked complete"
+    );
+    assert!(
+        (res.body.len() as u64)
+            < res
+                .header("content-length")
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+    );
+    assert!(eventually(Duration::from_secs(2), || {
+        reports().lock().unwrap().iter().any(|r| {
+            r.path() == "/unstable"
+                && r.outcome == Outcome::SourceFailed
+                && r.error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("unstable.bin") && e.contains("first pass"))
+        })
+    }));
 }

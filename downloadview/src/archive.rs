@@ -7,7 +7,7 @@ use actix_web::http::header::EntityTag;
 use bytes::Bytes;
 
 use crate::{
-    file::{Packed, Source},
+    file::{Packed, Packing, Source},
     tar::TarLayout,
     zip::{self, EntryMeta, Layout, Method, ZipError},
     DownloadError, VirtualFile,
@@ -40,14 +40,18 @@ use crate::{
 /// - **Streaming readers**: a stored entry whose CRC-32 is known before its
 ///   data has its CRC and sizes in its local header and no data descriptor
 ///   after its data. Known means in-memory content (hashed once, when the
-///   archive is built, on the thread that builds it) or a CRC given with
-///   [`VirtualFile::with_crc32`] (stored beside the data). Every other entry
-///   is followed by a data descriptor. Python's `zipfile`, Info-ZIP `unzip`
-///   and libarchive (also from a pipe) read both forms; Java's streaming
-///   `java.util.zip.ZipInputStream`, how Java, Kotlin and Android code reads
-///   a zip from an HTTP response, reads a stored entry only with its CRC
-///   ahead (else: "only DEFLATED entries can have EXT descriptor"), and a
-///   deflated entry always: give the CRC, or use deflate, for those readers.
+///   archive is built, on the thread that builds it), a CRC given with
+///   [`VirtualFile::with_crc32`] (stored beside the data), or a first pass
+///   over a source that can be read twice, asked for with
+///   [`VirtualFile::with_crc32_first_pass`] (a generator, a seekable reader,
+///   an async generator: read once to hash it, then again to send it).
+///   Every other entry is followed by a data descriptor. Python's `zipfile`,
+///   Info-ZIP `unzip` and libarchive (also from a pipe) read both forms;
+///   Java's streaming `java.util.zip.ZipInputStream`, how Java, Kotlin and
+///   Android code reads a zip from an HTTP response, reads a stored entry
+///   only with its CRC ahead (else: "only DEFLATED entries can have EXT
+///   descriptor"), and a deflated entry always: give the CRC, ask for a
+///   first pass, or use deflate, for those readers.
 /// - **Range** requests work when every entry can serve ranges (in memory,
 ///   seekable readers, offset-aware generators): a range holds exactly the
 ///   bytes of the full download at those offsets, so `curl -C -` and browsers
@@ -322,7 +326,9 @@ impl Archive {
     ///
     /// # Errors
     /// A refused entry name (which entry, and why), a mode past 0o777, an
-    /// entry of unknown size in a tar, or sizes adding up past 2^64 bytes.
+    /// entry of unknown size in a tar, a first pass asked of a source that
+    /// can be read only once ([`VirtualFile::with_crc32_first_pass`]), or
+    /// sizes adding up past 2^64 bytes.
     pub fn build(self) -> Result<VirtualFile, ArchiveError> {
         let method = if self.deflate && !self.tar {
             #[cfg(feature = "deflate")]
@@ -342,27 +348,56 @@ impl Archive {
                 .filter_map(|member| member.file()?.last_modified())
                 .max()
         });
-        let metas = self.entries.iter().map(|member| match member {
-            Member::File(name, file) => EntryMeta {
-                name: name.clone(),
-                size: file.size(),
-                mtime: file.last_modified().or(dated),
-                // Only a stored zip entry's local header can state its CRC
-                // (a deflated one's compressed size comes after its data
-                // anyway); a tar has no CRC.
-                crc: match method {
-                    Method::Stored if !self.tar => file.crc32_ahead(),
-                    _ => None,
-                },
-                folder: false,
-                mode: file.mode(),
-            },
-            Member::Folder { name, mode } => EntryMeta {
-                folder: true,
-                mode: *mode,
-                ..EntryMeta::file(name.clone(), Some(0), dated)
-            },
-        });
+        // Only a stored zip entry's local header can state its CRC (a
+        // deflated one's compressed size comes after its data anyway); a tar
+        // has no CRC.
+        let crc_ahead = method == Method::Stored && !self.tar;
+        let crcs: Vec<Option<u32>> = self
+            .entries
+            .iter()
+            .map(|member| member.file()?.crc32_ahead().filter(|_| crc_ahead))
+            .collect();
+        // The entries a first pass gives a CRC ahead: asked for, and not
+        // known ahead already. Their sources must be read twice.
+        let passes: Vec<bool> = self
+            .entries
+            .iter()
+            .zip(&crcs)
+            .map(|(member, crc)| {
+                crc_ahead && crc.is_none() && member.file().is_some_and(VirtualFile::crc_pass)
+            })
+            .collect();
+        for (index, (member, &pass)) in self.entries.iter().zip(&passes).enumerate() {
+            if let (Member::File(name, file), true) = (member, pass) {
+                if let Some(kind) = file.source.read_once() {
+                    return Err(ArchiveError(ZipError::ReadOnce {
+                        index,
+                        name: name.clone(),
+                        kind,
+                    }));
+                }
+            }
+        }
+        let metas =
+            self.entries
+                .iter()
+                .zip(crcs.iter().zip(&passes))
+                .map(|(member, (&crc, &crc_pass))| match member {
+                    Member::File(name, file) => EntryMeta {
+                        name: name.clone(),
+                        size: file.size(),
+                        mtime: file.last_modified().or(dated),
+                        crc,
+                        crc_pass,
+                        folder: false,
+                        mode: file.mode(),
+                    },
+                    Member::Folder { name, mode } => EntryMeta {
+                        folder: true,
+                        mode: *mode,
+                        ..EntryMeta::file(name.clone(), Some(0), dated)
+                    },
+                });
         // A folder's bytes are its name, mode and time, which the tag covers.
         let folder_tag = EntityTag::new_strong("folder".to_owned());
         let tags = self
@@ -397,14 +432,26 @@ impl Archive {
             .iter()
             .all(|member| member.file().is_none_or(VirtualFile::can_range));
         let size = plan.size();
-        let sources = self
-            .entries
-            .into_iter()
-            .map(|member| match member {
-                Member::File(_, mut file) => file.take_source(),
-                Member::Folder { .. } => Source::Bytes(Bytes::new()),
-            })
-            .collect();
+        let mut sources = Vec::with_capacity(self.entries.len());
+        for (member, pass) in self.entries.into_iter().zip(passes) {
+            let (source, size) = match member {
+                Member::File(_, mut file) => (file.take_source(), file.size()),
+                Member::Folder { .. } => (Source::Bytes(Bytes::new()), Some(0)),
+            };
+            let (source, first_pass) = match pass {
+                true => match source.twice() {
+                    Ok((first_pass, source)) => (source, Some(first_pass)),
+                    // Refused above: every entry that asks can be read twice.
+                    Err(source) => (source, None),
+                },
+                false => (source, None),
+            };
+            sources.push(Packing {
+                source,
+                first_pass,
+                size,
+            });
+        }
         let mut file = VirtualFile::of_source(Source::Archive(Box::new(Packed {
             plan,
             entries: sources,
@@ -473,5 +520,103 @@ impl StdError for ArchiveError {}
 impl From<ArchiveError> for DownloadError {
     fn from(err: ArchiveError) -> Self {
         DownloadError::other(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+
+    fn generated() -> VirtualFile {
+        VirtualFile::from_generator(3, |_| ["abc"])
+    }
+
+    #[test]
+    fn a_first_pass_over_a_source_read_once_is_refused_naming_the_entry() {
+        let once = [
+            (
+                "reader without Seek",
+                VirtualFile::from_reader(Cursor::new(b"abc".to_vec())).with_size(3),
+            ),
+            ("iterator", VirtualFile::from_iter(["abc"]).with_size(3)),
+            (
+                "writer closure",
+                VirtualFile::from_writer(|out| Ok(out.write_all(b"abc")?)).with_size(3),
+            ),
+            (
+                "stream",
+                VirtualFile::from_stream(futures_util::stream::iter([Ok::<_, std::io::Error>(
+                    Bytes::from_static(b"abc"),
+                )]))
+                .with_size(3),
+            ),
+            (
+                "async reader without seek",
+                VirtualFile::from_async_read(&b"abc"[..]).with_size(3),
+            ),
+        ];
+        for (kind, file) in once {
+            let err = Archive::new()
+                .entry("fine.bin", generated().with_crc32_first_pass())
+                .folder("docs")
+                .entry("docs/once.bin", file.with_crc32_first_pass())
+                .build()
+                .unwrap_err();
+            assert_eq!(
+                err.0,
+                ZipError::ReadOnce {
+                    index: 2,
+                    name: "docs/once.bin".into(),
+                    kind
+                }
+            );
+            let message = err.to_string();
+            assert!(
+                message.starts_with("archive entry 2 (\"docs/once.bin\"): with_crc32_first_pass")
+                    && message.contains(kind),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_first_pass_is_asked_only_where_a_crc_goes_ahead() {
+        let once = || VirtualFile::from_iter(["abc"]).with_size(3);
+        // Its CRC known ahead already: nothing to read twice.
+        let stated = once().with_crc32(crc32fast::hash(b"abc"));
+        assert!(Archive::new()
+            .entry("a", stated.with_crc32_first_pass())
+            .build()
+            .is_ok());
+        // A tar has no CRC: the flag is ignored.
+        assert!(Archive::new()
+            .entry("a", once().with_crc32_first_pass())
+            .tar()
+            .build()
+            .is_ok());
+        // Nor does a deflated entry state its CRC ahead.
+        #[cfg(feature = "deflate")]
+        assert!(Archive::new()
+            .entry("a", once().with_crc32_first_pass())
+            .deflate()
+            .build()
+            .is_ok());
+        // Sources read twice: accepted, and the size is still exact.
+        let twice = [
+            generated(),
+            VirtualFile::from_seekable_reader(Cursor::new(b"abc".to_vec())).unwrap(),
+            VirtualFile::from_async_seekable(Cursor::new(b"abc".to_vec()), 3),
+            VirtualFile::from_static(b"abc"),
+        ];
+        for file in twice {
+            let zip = Archive::new()
+                .entry("a", file.with_crc32_first_pass())
+                .build()
+                .unwrap();
+            // Local header, data, central header, end record: no descriptor.
+            assert_eq!(zip.size(), Some(30 + 1 + 3 + 46 + 1 + 22));
+        }
     }
 }

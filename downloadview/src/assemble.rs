@@ -37,6 +37,11 @@ pub(crate) enum Step {
     /// Entry `n`'s header is out, and none of its data is wanted: drop its
     /// source unread, then advance again (tar, outside the ranges).
     Skip(usize),
+    /// Entry `n`'s first pass (zip, `VirtualFile::with_crc32_first_pass`):
+    /// feed all its bytes, which are hashed, not sent, from a second reader
+    /// of its source, then advance again; its header goes out then, and
+    /// `Entry(n)` asks for its bytes again.
+    Hash(usize),
     /// A piece of the directory is out: advance again.
     Directory,
     /// The archive is complete.

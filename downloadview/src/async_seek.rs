@@ -45,7 +45,7 @@ where
     R: AsyncRead + AsyncSeek + 'static,
 {
     let home: Home<R> = Rc::new(RefCell::new(Some(Box::pin(reader))));
-    Box::new(move |offset| open(Rc::clone(&home), offset))
+    Rc::new(move |offset| open(Rc::clone(&home), offset))
 }
 
 fn open<R>(home: Home<R>, offset: u64) -> BoxStream

@@ -9,6 +9,7 @@ use std::{
     future::Future,
     io::{self, Read, Seek, SeekFrom, Write},
     pin::Pin,
+    rc::Rc,
     sync::Arc,
     time::SystemTime,
 };
@@ -32,7 +33,9 @@ pub(crate) type Generate = Arc<dyn Fn(u64) -> ChunkIter + Send + Sync + 'static>
 /// An async stream of chunks, polled on the worker.
 pub(crate) type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + 'static>>;
 /// Opens the content from an offset, as an async stream (on the worker).
-pub(crate) type AsyncGenerate = Box<dyn Fn(u64) -> BoxStream + 'static>;
+/// Shared, so that an archive's first pass can open it too
+/// ([`VirtualFile::with_crc32_first_pass`]).
+pub(crate) type AsyncGenerate = Rc<dyn Fn(u64) -> BoxStream + 'static>;
 
 /// A blocking writer closure.
 pub(crate) type WriteFn = Box<dyn FnOnce(&mut dyn Write) -> Result<(), BoxError> + Send + 'static>;
@@ -84,9 +87,19 @@ pub(crate) enum Source {
 /// order.
 pub(crate) struct Packed {
     pub(crate) plan: crate::archive::Plan,
-    pub(crate) entries: Vec<Source>,
+    pub(crate) entries: Vec<Packing>,
     /// Every entry can serve ranges, and the size is known: so can the archive.
     pub(crate) ranges: bool,
+}
+
+/// An archive entry's source.
+pub(crate) struct Packing {
+    pub(crate) source: Source,
+    /// A second reader of the same bytes, for a first pass that computes
+    /// the entry's CRC (`VirtualFile::with_crc32_first_pass`).
+    pub(crate) first_pass: Option<Source>,
+    /// Its declared size, when known.
+    pub(crate) size: Option<u64>,
 }
 
 impl Source {
@@ -156,6 +169,7 @@ pub struct VirtualFile {
     last_modified: Option<SystemTime>,
     etag: Option<EntityTag>,
     crc32: Option<u32>,
+    crc_pass: bool,
     mode: Option<u32>,
 }
 
@@ -202,6 +216,7 @@ impl VirtualFile {
             last_modified: None,
             etag: None,
             crc32: None,
+            crc_pass: false,
             mode: None,
         }
     }
@@ -460,7 +475,7 @@ impl VirtualFile {
             let opened = futures_util::stream::once(open(offset)).try_flatten();
             Box::pin(opened.map(|item| item.map_err(Into::into)))
         };
-        Self::new(Source::AsyncGenerator(Box::new(open))).with_size(size)
+        Self::new(Source::AsyncGenerator(Rc::new(open))).with_size(size)
     }
 
     /// An async reader that can seek ([`tokio::io::AsyncRead`] +
@@ -719,6 +734,80 @@ impl VirtualFile {
     /// ```
     pub fn crc32(&self) -> Option<u32> {
         self.crc32
+    }
+
+    /// Asks a stored zip [`Archive`](crate::Archive) to read this entry's
+    /// source twice: a first pass computes its CRC-32 (its bytes hashed and
+    /// dropped, nothing sent), so that its local header states the CRC and
+    /// sizes, with no data descriptor after its data; a second pass sends
+    /// it. That is what streaming readers such as Java's
+    /// `java.util.zip.ZipInputStream` need of a stored entry, when the CRC
+    /// is not stored anywhere to give it with [`with_crc32`](Self::with_crc32).
+    ///
+    /// The entry is planned as one whose CRC is known ahead: the archive's
+    /// `Content-Length` and `ETag` are computed without running anything,
+    /// and HEAD, 304, 412 and 416 answers still run no source. The first
+    /// pass runs only when the archive's body reaches the entry's local
+    /// header (a range that starts after it reads the entry once); it costs
+    /// a second read of the entry, run as its kind always runs (on the
+    /// blocking pool for a generator or a reader, on the worker for an async
+    /// generator). The second pass must give the same bytes: when its CRC
+    /// differs from the first's the download is aborted at the entry's end
+    /// (the client sees an incomplete transfer, reported
+    /// [`SourceFailed`](crate::Outcome::SourceFailed)), never completed as a
+    /// corrupt archive.
+    ///
+    /// Only a source that can be read from its start twice qualifies: an
+    /// offset-aware generator ([`from_generator`](Self::from_generator)), a
+    /// seekable reader ([`from_seekable_reader`](Self::from_seekable_reader):
+    /// it is read again from where it stood when given), an async generator
+    /// or async seekable reader
+    /// ([`from_async_generator`](Self::from_async_generator),
+    /// [`from_async_seekable`](Self::from_async_seekable)). In-memory content
+    /// and a file with [`with_crc32`](Self::with_crc32) need no first pass
+    /// (their CRC is known ahead already): the flag changes nothing for them.
+    /// [`Archive::build`](crate::Archive::build) refuses any other source
+    /// (a plain reader, an iterator, a stream, a writer closure) with this
+    /// flag, naming the entry.
+    ///
+    /// Where no CRC goes ahead of the data the flag is ignored and the entry
+    /// is read once: a deflated zip (a deflated entry's compressed size only
+    /// comes after its data, so it keeps its data descriptor, which every
+    /// reader, Java's included, reads), a tar (which has no CRC), and a
+    /// plain download.
+    ///
+    /// ```
+    /// use downloadview::{Archive, VirtualFile};
+    ///
+    /// // Byte i is i % 251, produced from any offset: it can be read twice.
+    /// let generated = VirtualFile::from_generator(1 << 20, |offset| {
+    ///     (offset..1 << 20).step_by(4096).map(|start| {
+    ///         let end = (start + 4096).min(1 << 20);
+    ///         (start..end).map(|i| (i % 251) as u8).collect::<Vec<u8>>()
+    ///     })
+    /// });
+    /// let zip = Archive::new()
+    ///     .entry("data.bin", generated.with_crc32_first_pass())
+    ///     .build()?;
+    /// assert!(zip.size().is_some()); // still exact, before any byte
+    ///
+    /// // A plain iterator is read once: refused, with the entry named.
+    /// let err = Archive::new()
+    ///     .entry("rows.csv", VirtualFile::from_iter(["a\n"]).with_size(2).with_crc32_first_pass())
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("\"rows.csv\""), "{err}");
+    /// # Ok::<(), downloadview::ArchiveError>(())
+    /// ```
+    pub fn with_crc32_first_pass(mut self) -> Self {
+        self.crc_pass = true;
+        self
+    }
+
+    /// Whether [`with_crc32_first_pass`](Self::with_crc32_first_pass) asked
+    /// for a first pass.
+    pub(crate) fn crc_pass(&self) -> bool {
+        self.crc_pass
     }
 
     /// Sets the Unix permissions the file gets when unpacked from an

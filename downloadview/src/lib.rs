@@ -614,6 +614,7 @@ mod proptests;
 mod range;
 mod rate;
 pub mod report;
+mod reread;
 mod response;
 mod route;
 #[cfg(feature = "signed")]

@@ -348,6 +348,15 @@ impl Receiver {
         }
     }
 
+    /// Starts the first pull step now, before the first poll (an archive
+    /// entry started ahead of its turn); the response is woken by its polls
+    /// only.
+    pub(crate) fn start(&self) {
+        if self.writer.is_none() {
+            self.refill(self.channel.lock());
+        }
+    }
+
     /// Whether the writer pool abandoned this writer at its limit.
     pub(crate) fn evicted(&self) -> bool {
         self.channel.evicted.load(Ordering::Relaxed)

@@ -27,6 +27,12 @@ pub(crate) struct EntryMeta {
     /// of known size then states it in its local header, and has no data
     /// descriptor.
     pub(crate) crc: Option<u32>,
+    /// Its CRC-32 comes from a first pass over its source, run when the
+    /// archive is produced (`VirtualFile::with_crc32_first_pass`): a stored
+    /// entry of known size is then planned as one whose CRC is known ahead
+    /// (no data descriptor), its local header's CRC filled in by the
+    /// [`Zipper`](super::Zipper) once the first pass has run.
+    pub(crate) crc_pass: bool,
     /// A folder entry (an empty folder, or a folder's own mode): `name`
     /// without its trailing `/`, which the archive adds; no data.
     pub(crate) folder: bool,
@@ -47,6 +53,7 @@ impl EntryMeta {
             size,
             mtime,
             crc: None,
+            crc_pass: false,
             folder: false,
             mode: None,
         }
@@ -118,6 +125,9 @@ pub(super) struct Entry {
     pub(super) header: Header,
     /// Its local file header: a slice of one buffer shared by all entries.
     pub(super) local: Bytes,
+    /// Its CRC comes from a first pass: `local` holds 0 in its place, which
+    /// the zipper fills in ([`EntryMeta::crc_pass`]).
+    pub(super) crc_pass: bool,
 }
 
 impl Entry {
@@ -210,7 +220,9 @@ impl Layout {
                 // stored entry of known size. A deflated entry's compressed
                 // size is known only at its end: it keeps its descriptor.
                 let crc = meta.crc.filter(|_| local_size.is_some());
-                let descriptor = if crc.is_some() { 0 } else { FLAG_DESCRIPTOR };
+                // A first pass gives it ahead too (filled in when produced).
+                let ahead = crc.is_some() || (meta.crc_pass && local_size.is_some());
+                let descriptor = if ahead { 0 } else { FLAG_DESCRIPTOR };
                 Header {
                     flags: descriptor | if meta.name.is_ascii() { 0 } else { FLAG_UTF8 },
                     method,
@@ -248,6 +260,7 @@ impl Layout {
                 let local = buffer.slice(start..end);
                 start = end;
                 Entry {
+                    crc_pass: meta.crc_pass && header.crc.is_none() && !header.has_descriptor(),
                     name: meta.name,
                     size: meta.size,
                     header,

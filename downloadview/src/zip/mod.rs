@@ -25,9 +25,12 @@
 //!   planned (in-memory content, hashed then; or a CRC the caller gives with
 //!   `VirtualFile::with_crc32`) states its CRC and sizes in its local header,
 //!   bit 3 clear, and has no data descriptor: what every reader, including
-//!   Java's `java.util.zip.ZipInputStream`, reads as it streams. The
-//!   assembler checks the data against the stated CRC and fails the archive
-//!   on a mismatch.
+//!   Java's `java.util.zip.ZipInputStream`, reads as it streams. So does an
+//!   entry whose CRC a first pass over its source gives
+//!   (`VirtualFile::with_crc32_first_pass`): planned the same, its local
+//!   header's CRC filled in by the assembler once the first pass has fed it
+//!   (`Step::Hash`). The assembler checks the data against the stated CRC
+//!   and fails the archive on a mismatch.
 //! - **Data descriptors** (4.4.4 bit 3, 4.3.9) on every other entry, with
 //!   their signature: the CRC is only known once the data has gone out, and
 //!   libarchive's streaming reader finds the end of stored data by looking
@@ -113,7 +116,8 @@ pub(crate) enum ZipError {
         more: bool,
     },
     /// An entry's data does not have the CRC-32 stated for it in its local
-    /// header (given with `VirtualFile::with_crc32`).
+    /// header (given with `VirtualFile::with_crc32`, or computed by a first
+    /// pass over its source).
     CrcMismatch {
         /// The entry.
         index: usize,
@@ -123,6 +127,19 @@ pub(crate) enum ZipError {
         stated: u32,
         /// The CRC of the bytes its source gave.
         computed: u32,
+        /// `stated` came from a first pass over the source
+        /// (`VirtualFile::with_crc32_first_pass`), not from the caller.
+        first_pass: bool,
+    },
+    /// An entry asks for a first pass (`VirtualFile::with_crc32_first_pass`)
+    /// but its source can be read only once.
+    ReadOnce {
+        /// The entry.
+        index: usize,
+        /// Its name.
+        name: String,
+        /// What its source is.
+        kind: &'static str,
     },
     /// An entry's mode has bits beyond the permissions (0o777): set-user-ID,
     /// set-group-ID, sticky, or a file type.
@@ -181,9 +198,19 @@ impl fmt::Display for ZipError {
                 name,
                 stated,
                 computed,
+                first_pass,
             } => write!(
                 f,
-                "archive entry {index} ({name:?}): its CRC-32 was given as {stated:08x}, but its source gave bytes of CRC-32 {computed:08x}"
+                "archive entry {index} ({name:?}): its CRC-32 was {} as {stated:08x}, but its source gave bytes of CRC-32 {computed:08x}{}",
+                if *first_pass { "computed by a first pass" } else { "given" },
+                if *first_pass { " the second time: it must give the same bytes each time it is read" } else { "" }
+            ),
+            ZipError::ReadOnce { index, name, kind } => write!(
+                f,
+                "archive entry {index} ({name:?}): with_crc32_first_pass reads its source twice, \
+                 but a {kind} can be read only once; use an offset-aware generator, a seekable \
+                 reader, an async generator or in-memory content, give its CRC with \
+                 VirtualFile::with_crc32, or deflate the archive"
             ),
             ZipError::Mode { index, name, mode } => write!(
                 f,

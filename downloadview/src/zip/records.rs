@@ -218,6 +218,20 @@ pub(super) fn local_header(header: &Header, name: &str, out: &mut BytesMut) {
     }
 }
 
+/// Where the CRC-32 lies in a local file header (4.3.7): after the
+/// signature (4), version (2), flags (2), method (2), time (2) and date (2).
+const LOCAL_CRC_AT: usize = 14;
+
+/// A copy of `local`, a [`local_header`] written with a zero CRC, stating
+/// `crc` instead (an entry whose CRC a first pass computed).
+pub(super) fn with_local_crc(local: &[u8], crc: u32) -> BytesMut {
+    let mut out = BytesMut::from(local);
+    if let Some(field) = out.get_mut(LOCAL_CRC_AT..LOCAL_CRC_AT + 4) {
+        field.copy_from_slice(&crc.to_le_bytes());
+    }
+    out
+}
+
 /// The length of [`local_header`].
 #[cfg(test)]
 pub(super) fn local_header_len(header: &Header, name: &str) -> u64 {

@@ -46,6 +46,11 @@ pub(super) struct TestEntry {
     pub(super) mtime: Option<SystemTime>,
     /// The CRC-32 the layout is told before the data, if any.
     pub(super) stated_crc: Option<u32>,
+    /// Its CRC comes from a first pass over its content.
+    pub(super) crc_pass: bool,
+    /// The first pass gives other bytes than the second (its first byte
+    /// flipped): a source that is not the same twice.
+    pub(super) unstable: bool,
 }
 
 impl TestEntry {
@@ -56,7 +61,15 @@ impl TestEntry {
             actual: size,
             mtime: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
             stated_crc: None,
+            crc_pass: false,
+            unstable: false,
         }
+    }
+
+    /// The same entry with its CRC from a first pass.
+    pub(super) fn first_pass(mut self) -> TestEntry {
+        self.crc_pass = true;
+        self
     }
 
     /// The same entry with its CRC known before its data, as entry `index`.
@@ -76,6 +89,7 @@ impl TestEntry {
             size: self.declared,
             mtime: self.mtime,
             crc: self.stated_crc,
+            crc_pass: self.crc_pass,
             folder: false,
             mode: None,
         }
@@ -128,14 +142,27 @@ pub(super) fn layout_of(entries: &[TestEntry], limits: Limits) -> Result<Layout,
 
 /// Runs `zipper` to the end: each entry's content in chunks of `chunk`
 /// bytes (cycling through `chunk` when it has several sizes), every piece
-/// to `sink(part, bytes)`. Stops early once no more bytes are wanted when
-/// `stop_early`.
+/// to `sink(part, bytes)`; a first pass is given the content too (its first
+/// byte flipped for an `unstable` entry). Stops early once no more bytes
+/// are wanted when `stop_early`.
 pub(super) fn drive(
     zipper: &mut Zipper,
     entries: &[TestEntry],
     chunk: &[usize],
     stop_early: bool,
     sink: &mut dyn FnMut(usize, &[u8]),
+) -> Result<(), ZipError> {
+    drive_passes(zipper, entries, chunk, stop_early, sink, &mut Vec::new())
+}
+
+/// [`drive`], noting in `passes` the entries whose first pass ran.
+fn drive_passes(
+    zipper: &mut Zipper,
+    entries: &[TestEntry],
+    chunk: &[usize],
+    stop_early: bool,
+    sink: &mut dyn FnMut(usize, &[u8]),
+    passes: &mut Vec<usize>,
 ) -> Result<(), ZipError> {
     fn flush(out: &mut Vec<Piece>, fed: &[u8], sink: &mut dyn FnMut(usize, &[u8])) {
         for piece in out.drain(..) {
@@ -167,6 +194,29 @@ pub(super) fn drive(
                     let data = content(index, at, n);
                     zipper.feed(data, &mut out)?;
                     flush(&mut out, data, sink);
+                    at += n as u64;
+                }
+            }
+            Step::Hash(index) => {
+                let entry = &entries[index];
+                assert!(
+                    entry.crc_pass,
+                    "a first pass over entry {index}, not asked for"
+                );
+                passes.push(index);
+                let mut at = 0;
+                while at < entry.actual {
+                    let n = sizes
+                        .next()
+                        .unwrap_or(MAX_CHUNK)
+                        .clamp(1, MAX_CHUNK)
+                        .min((entry.actual - at) as usize);
+                    let mut data = content(index, at, n).to_vec();
+                    if entry.unstable && at == 0 {
+                        data[0] ^= 1;
+                    }
+                    zipper.feed(&data, &mut out)?;
+                    assert!(out.is_empty(), "a first pass sends nothing");
                     at += n as u64;
                 }
             }
@@ -400,6 +450,158 @@ fn a_deflated_entry_keeps_its_descriptor_with_a_known_crc() {
 }
 
 #[test]
+fn a_first_pass_gives_the_archive_of_a_crc_stated_ahead() {
+    let passed = [
+        TestEntry::new("memory.txt", 7).crc_ahead(0),
+        TestEntry::new("pass.bin", 1000).first_pass(),
+        TestEntry::new("big", 300).first_pass(),
+        TestEntry::new("empty", 0).first_pass(),
+        TestEntry::new("behind", 9),
+    ];
+    let stated: Vec<TestEntry> = passed
+        .iter()
+        .enumerate()
+        .map(|(i, e)| match e.crc_pass {
+            true => TestEntry::new(&e.name, e.actual).crc_ahead(i),
+            false => e.clone(),
+        })
+        .collect();
+    for limits in [Limits::ZIP, small()] {
+        let layout = layout_of(&passed, limits).unwrap();
+        // Planned as CRCs known ahead: the same size, before any byte.
+        assert_eq!(layout.size(), layout_of(&stated, limits).unwrap().size());
+        let mut zipper = Zipper::new(layout.clone());
+        let (mut bytes, mut passes) = (Vec::new(), Vec::new());
+        drive_passes(
+            &mut zipper,
+            &passed,
+            &[300, 7],
+            false,
+            &mut |_, b| bytes.extend_from_slice(b),
+            &mut passes,
+        )
+        .unwrap();
+        assert_eq!(passes, [1, 2, 3], "one first pass per entry that asks");
+        let expected = archive(layout_of(&stated, limits).unwrap(), &stated, &[64]).unwrap();
+        assert!(bytes == expected, "other bytes than with the CRCs stated");
+        assert_eq!(layout.size(), Some(bytes.len() as u64));
+    }
+    // The local header: bit 3 clear, the CRC at 14, no descriptor anywhere.
+    let one = [TestEntry::new("a.txt", 12).first_pass()];
+    let bytes = archive(layout_of(&one, Limits::ZIP).unwrap(), &one, &[5]).unwrap();
+    assert_eq!(le(&bytes, 6, 2) & 1 << 3, 0);
+    assert_eq!(le(&bytes, 14, 4), u64::from(one[0].crc(0)));
+    assert!(!bytes.windows(4).any(|w| w == b"PK\x07\x08"));
+}
+
+#[test]
+fn a_second_pass_other_than_the_first_fails_the_archive() {
+    let mut entries = [
+        TestEntry::new("ok.bin", 10).first_pass(),
+        TestEntry::new("unstable.bin", 500).first_pass(),
+    ];
+    entries[1].unstable = true;
+    let err = archive(layout_of(&entries, Limits::ZIP).unwrap(), &entries, &[64]).unwrap_err();
+    assert!(
+        matches!(&err, ZipError::CrcMismatch { index: 1, name, first_pass: true, .. } if name == "unstable.bin"),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("unstable.bin") && message.contains("first pass"),
+        "{message}"
+    );
+    // A first pass shorter than declared fails before the header goes out.
+    let mut short = [TestEntry::new("short.bin", 100).first_pass()];
+    short[0].actual = 60;
+    let mut zipper = Zipper::new(layout_of(&short, Limits::ZIP).unwrap());
+    let mut out_bytes = 0;
+    let err = drive(&mut zipper, &short, &[16], false, &mut |_, b| {
+        out_bytes += b.len()
+    });
+    assert!(
+        matches!(
+            err,
+            Err(ZipError::SizeMismatch {
+                index: 0,
+                declared: 100,
+                produced: 60,
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(out_bytes, 0, "nothing of the entry was sent");
+}
+
+#[test]
+fn a_range_past_a_local_header_reads_its_entry_once() {
+    let entries = [
+        TestEntry::new("a.bin", 400).first_pass(),
+        TestEntry::new("b.bin", 400).first_pass(),
+    ];
+    let layout = layout_of(&entries, Limits::ZIP).unwrap();
+    let whole = archive(layout.clone(), &entries, &[64]).unwrap();
+    // From the middle of a.bin's data: only b.bin's header needs a CRC ahead.
+    let header = (30 + "a.bin".len()) as u64;
+    let ranges = [ByteRange {
+        first: header + 100,
+        last: whole.len() as u64 - 1,
+    }];
+    let mut zipper = Zipper::with_ranges(layout.clone(), &ranges).unwrap();
+    let (mut part, mut passes) = (Vec::new(), Vec::new());
+    drive_passes(
+        &mut zipper,
+        &entries,
+        &[64],
+        false,
+        &mut |_, b| part.extend_from_slice(b),
+        &mut passes,
+    )
+    .unwrap();
+    assert_eq!(passes, [1]);
+    assert!(part[..] == whole[ranges[0].first as usize..]);
+    // A range of a.bin's header alone: its first pass, and nothing after it.
+    let ranges = [ByteRange {
+        first: 14,
+        last: 17,
+    }];
+    let mut zipper = Zipper::with_ranges(layout, &ranges).unwrap();
+    let (mut part, mut passes) = (Vec::new(), Vec::new());
+    drive_passes(
+        &mut zipper,
+        &entries,
+        &[64],
+        true,
+        &mut |_, b| part.extend_from_slice(b),
+        &mut passes,
+    )
+    .unwrap();
+    assert_eq!(passes, [0]);
+    assert_eq!(le(&part, 0, 4), u64::from(entries[0].crc(0)));
+}
+
+#[cfg(feature = "deflate")]
+#[test]
+fn a_deflated_entry_has_no_first_pass() {
+    let entries = [TestEntry::new("a.txt", 500).first_pass()];
+    let layout = Layout::plan(entries.iter().map(TestEntry::meta), Method::Deflate).unwrap();
+    let mut zipper = Zipper::new(layout);
+    let (mut bytes, mut passes) = (Vec::new(), Vec::new());
+    drive_passes(
+        &mut zipper,
+        &entries,
+        &[100],
+        false,
+        &mut |_, b| bytes.extend_from_slice(b),
+        &mut passes,
+    )
+    .unwrap();
+    assert!(passes.is_empty());
+    assert_eq!(le(&bytes, 6, 2) & 1 << 3, 1 << 3);
+}
+
+#[test]
 fn the_size_is_known_only_when_every_entry_is() {
     let entries = [
         TestEntry::new("a", 3),
@@ -453,6 +655,7 @@ fn sizes_of_a_100_gib_archive_without_a_byte() {
             size: Some(10 * GIB),
             mtime: None,
             crc: None,
+            crc_pass: false,
             folder: false,
             mode: None,
         })
@@ -477,6 +680,7 @@ fn sizes_that_add_up_past_u64_are_refused() {
         size: Some(u64::MAX / 2),
         mtime: None,
         crc: None,
+        crc_pass: false,
         folder: false,
         mode: None,
     };
@@ -625,7 +829,7 @@ pub(super) fn entries_strategy() -> impl Strategy<Value = Vec<TestEntry>> {
         prop_oneof![0u64..8, 0u64..300, 1000u64..3000],
         prop::bool::weighted(0.15),
         prop::option::of(0u64..5_000_000_000),
-        prop::bool::weighted(0.4),
+        0u8..5,
     );
     proptest::collection::vec(entry, 0..12).prop_map(|specs| {
         specs
@@ -639,8 +843,11 @@ pub(super) fn entries_strategy() -> impl Strategy<Value = Vec<TestEntry>> {
                 };
                 let mut entry = TestEntry::new(&name, size);
                 entry.mtime = secs.map(|s| UNIX_EPOCH + Duration::from_secs(s));
-                if ahead {
-                    entry = entry.crc_ahead(i);
+                // 2 in 5 state their CRC ahead, 1 in 5 from a first pass.
+                match ahead {
+                    0 | 1 => entry = entry.crc_ahead(i),
+                    2 => entry = entry.first_pass(),
+                    _ => {}
                 }
                 if unknown {
                     entry = entry.unknown_size();
@@ -688,10 +895,11 @@ proptest! {
             .filter(|e| e.declared.is_none())
             .map(|e| {
                 let narrow = e.actual < limits.wide;
-                let known_descriptor = match (e.stated_crc, narrow) {
-                    (Some(_), _) => 0,
-                    (None, true) => 16,
-                    (None, false) => 24,
+                let ahead = e.stated_crc.is_some() || e.crc_pass;
+                let known_descriptor = match (ahead, narrow) {
+                    (true, _) => 0,
+                    (false, true) => 16,
+                    (false, false) => 24,
                 };
                 let extra = if narrow { 20 } else { 0 };
                 extra + 24 - known_descriptor

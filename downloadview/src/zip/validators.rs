@@ -30,8 +30,8 @@ pub(crate) fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
 /// encoding of everything that decides the archive's bytes — the layout
 /// version, the method, the entry count, then for each entry its name, its
 /// declared size, the DOS time written for it, its external attributes
-/// (mode, folder), the CRC stated in its local header (when it is) and its
-/// tag, each
+/// (mode, folder), the CRC stated in its local header (when it is; or that
+/// a first pass gives it there) and its tag, each
 /// length-prefixed (lengths and sizes as u64 little-endian) so that no two
 /// lists encode alike.
 ///
@@ -65,7 +65,12 @@ pub(crate) fn etag<'a>(
         hash = fnv1a(hash, &entry.header.time.to_le_bytes());
         hash = fnv1a(hash, &entry.header.date.to_le_bytes());
         hash = fnv1a(hash, &entry.header.external.to_le_bytes());
+        // A first pass's CRC is not known yet, but the entry's form is (no
+        // descriptor), and its tag stands for its bytes, so for the CRC:
+        // a mark of its own (the layouts of entries without one are
+        // unchanged, and keep their tags).
         hash = match entry.header.crc {
+            None if entry.crc_pass => fnv1a(hash, &[2]),
             None => fnv1a(hash, &[0]),
             Some(crc) => fnv1a(fnv1a(hash, &[1]), &crc.to_le_bytes()),
         };
@@ -118,6 +123,7 @@ mod tests {
             size,
             mtime: Some(UNIX_EPOCH + Duration::from_secs(secs)),
             crc: None,
+            crc_pass: false,
             folder: false,
             mode: None,
         }
@@ -179,6 +185,17 @@ mod tests {
                 vec![
                     EntryMeta {
                         crc: Some(8),
+                        ..base[0].clone()
+                    },
+                    base[1].clone(),
+                ],
+                tags.to_vec(),
+            ),
+            // Its CRC from a first pass: no descriptor, another archive.
+            (
+                vec![
+                    EntryMeta {
+                        crc_pass: true,
                         ..base[0].clone()
                     },
                     base[1].clone(),

@@ -5,7 +5,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::{
     layout::Layout,
-    records::{Method, Written},
+    records::{self, Method, Written},
     ZipError,
 };
 use crate::{
@@ -27,15 +27,36 @@ struct Open {
     offset: u64,
     hasher: crc32fast::Hasher,
     fed: u64,
+    /// The CRC its local header stated, which its data must have.
+    stated: Option<u32>,
+    /// `stated` came from a first pass.
+    first_pass: bool,
     /// The bytes of compressed data out so far.
     #[cfg(feature = "deflate")]
     compressed: u64,
+}
+
+impl Open {
+    fn new(index: usize, offset: u64, stated: Option<u32>, first_pass: bool) -> Open {
+        Open {
+            index,
+            offset,
+            hasher: crc32fast::Hasher::new(),
+            fed: 0,
+            stated,
+            first_pass,
+            #[cfg(feature = "deflate")]
+            compressed: 0,
+        }
+    }
 }
 
 #[derive(Debug)]
 enum State {
     /// Entry `n` (or the directory, past the last) comes next.
     Before(usize),
+    /// The first pass over an entry: its bytes are hashed, not sent.
+    Hashing(Open),
     Entry(Open),
     /// Central headers from `next` on, of a directory at `start`, `size`
     /// bytes of central headers long.
@@ -61,6 +82,8 @@ enum State {
 /// loop {
 ///     match zipper.advance(&mut out)? {
 ///         Step::Entry(i) => for chunk in entry(i) { zipper.feed(&chunk, &mut out)? },
+///         // A first pass: its bytes are hashed, not sent; `Entry(i)` follows.
+///         Step::Hash(i) => for chunk in entry(i) { zipper.feed(&chunk, &mut out)? },
 ///         Step::Directory => {}
 ///         Step::Done => break,
 ///     }
@@ -76,6 +99,8 @@ pub(crate) struct Zipper {
     layout: Layout,
     window: Window,
     state: State,
+    /// The CRC the first pass over the next entry gave.
+    passed: Option<u32>,
     written: Vec<Written>,
     #[cfg(feature = "deflate")]
     deflate: Option<flate2::Compress>,
@@ -103,6 +128,7 @@ impl Zipper {
             layout,
             window,
             state: State::Before(0),
+            passed: None,
             written: Vec::with_capacity(count),
             #[cfg(feature = "deflate")]
             deflate: None,
@@ -154,6 +180,26 @@ impl Zipper {
                     self.end_entry(open, out)?;
                     self.state = State::Before(next);
                 }
+                State::Hashing(open) => {
+                    // The first pass has ended: it must have given the
+                    // declared size, which the local header states.
+                    let entry = self
+                        .layout
+                        .entries()
+                        .get(open.index)
+                        .ok_or(ZipError::Sequence("no such entry"))?;
+                    if let Some(declared) = entry.size.filter(|&declared| declared != open.fed) {
+                        return Err(ZipError::SizeMismatch {
+                            index: open.index,
+                            name: entry.name.clone(),
+                            declared,
+                            produced: open.fed,
+                            more: false,
+                        });
+                    }
+                    self.passed = Some(open.hasher.finalize());
+                    self.state = State::Before(open.index);
+                }
                 State::Before(index) => {
                     let Some(entry) = self.layout.entries().get(index) else {
                         let size = self.layout.central_size(&self.written)?;
@@ -165,19 +211,35 @@ impl Zipper {
                         continue;
                     };
                     let offset = self.window.pos;
-                    self.window.take_made(&entry.local, out)?;
+                    let len = entry.local.len() as u64;
+                    let (stated, first_pass) = if entry.crc_pass {
+                        match self.passed.take() {
+                            Some(crc) => (Some(crc), true),
+                            // Its local header is wanted: it needs the CRC,
+                            // from a first pass over the entry.
+                            None if self.window.wants(offset, len) => {
+                                self.state = State::Hashing(Open::new(index, offset, None, false));
+                                return Ok(Step::Hash(index));
+                            }
+                            // Not wanted (before a range): read once, its
+                            // CRC (for the directory) computed as it goes by.
+                            None => (None, false),
+                        }
+                    } else {
+                        (entry.header.crc, false)
+                    };
+                    match stated.filter(|_| entry.crc_pass) {
+                        Some(crc) => {
+                            let local = records::with_local_crc(&entry.local, crc).freeze();
+                            self.window.take_made(&local, out)?;
+                        }
+                        None => self.window.take_made(&entry.local, out)?,
+                    }
                     #[cfg(feature = "deflate")]
                     if let Some(compress) = &mut self.deflate {
                         compress.reset();
                     }
-                    self.state = State::Entry(Open {
-                        index,
-                        offset,
-                        hasher: crc32fast::Hasher::new(),
-                        fed: 0,
-                        #[cfg(feature = "deflate")]
-                        compressed: 0,
-                    });
+                    self.state = State::Entry(Open::new(index, offset, stated, first_pass));
                     return Ok(Step::Entry(index));
                 }
                 State::Directory { next, start, size } => {
@@ -202,10 +264,14 @@ impl Zipper {
     }
 
     fn take_data(&mut self, data: &[u8], out: &mut Vec<Piece>) -> Result<(), ZipError> {
-        let State::Entry(open) = &mut self.state else {
-            return Err(ZipError::Sequence(
-                "feed comes after advance gives an entry",
-            ));
+        let (open, hashing) = match &mut self.state {
+            State::Entry(open) => (open, false),
+            State::Hashing(open) => (open, true),
+            _ => {
+                return Err(ZipError::Sequence(
+                    "feed comes after advance gives an entry",
+                ))
+            }
         };
         let entry = self
             .layout
@@ -227,6 +293,9 @@ impl Zipper {
         }
         open.hasher.update(data);
         open.fed = fed;
+        if hashing {
+            return Ok(());
+        }
         match entry.header.method {
             Method::Stored => self.window.take(data.len() as u64, out, PieceBytes::Fed),
             #[cfg(feature = "deflate")]
@@ -284,7 +353,7 @@ impl Zipper {
             Method::Deflate => open.compressed,
         };
         let crc = open.hasher.finalize();
-        match entry.header.crc {
+        match open.stated {
             // Stated in the local header: the data must match it, or the
             // archive already sent is corrupt.
             Some(stated) if stated != crc => {
@@ -293,9 +362,13 @@ impl Zipper {
                     name: entry.name.clone(),
                     stated,
                     computed: crc,
+                    first_pass: open.first_pass,
                 })
             }
             Some(_) => {}
+            // Its CRC ahead, from a first pass that did not run: its local
+            // header was not wanted, so nothing states another CRC.
+            None if !entry.header.has_descriptor() => {}
             None => {
                 let descriptor = self
                     .layout
