@@ -208,7 +208,7 @@ impl fmt::Display for ZipError {
             ZipError::ReadOnce { index, name, kind } => write!(
                 f,
                 "archive entry {index} ({name:?}): with_crc32_first_pass reads its source twice, \
-                 but a {kind} can be read only once; use an offset-aware generator, a seekable \
+                 but its source ({kind}) can be read only once; use an offset-aware generator, a seekable \
                  reader, an async generator or in-memory content, give its CRC with \
                  VirtualFile::with_crc32, or deflate the archive"
             ),
