@@ -4,7 +4,7 @@
 use bytes::{Bytes, BytesMut};
 
 use super::{
-    layout::Layout,
+    layout::{Entry, Layout},
     records::{self, Method, Written},
     ZipError,
 };
@@ -183,20 +183,7 @@ impl Zipper {
                 State::Hashing(open) => {
                     // The first pass has ended: it must have given the
                     // declared size, which the local header states.
-                    let entry = self
-                        .layout
-                        .entries()
-                        .get(open.index)
-                        .ok_or(ZipError::Sequence("no such entry"))?;
-                    if let Some(declared) = entry.size.filter(|&declared| declared != open.fed) {
-                        return Err(ZipError::SizeMismatch {
-                            index: open.index,
-                            name: entry.name.clone(),
-                            declared,
-                            produced: open.fed,
-                            more: false,
-                        });
-                    }
+                    self.produced(&open)?;
                     self.passed = Some(open.hasher.finalize());
                     self.state = State::Before(open.index);
                 }
@@ -332,21 +319,29 @@ impl Zipper {
         self.write_descriptor(open, out)
     }
 
-    fn write_descriptor(&mut self, open: Open, out: &mut Vec<Piece>) -> Result<(), ZipError> {
+    /// The entry `open` has produced, once it checks out at its declared
+    /// size (a pass that ends early is short; one that gives more fails
+    /// when fed).
+    fn produced(&self, open: &Open) -> Result<&Entry, ZipError> {
         let entry = self
             .layout
             .entries()
             .get(open.index)
             .ok_or(ZipError::Sequence("no such entry"))?;
-        if let Some(declared) = entry.size.filter(|&declared| declared != open.fed) {
-            return Err(ZipError::SizeMismatch {
+        match entry.size {
+            Some(declared) if declared != open.fed => Err(ZipError::SizeMismatch {
                 index: open.index,
                 name: entry.name.clone(),
                 declared,
                 produced: open.fed,
                 more: false,
-            });
+            }),
+            _ => Ok(entry),
         }
+    }
+
+    fn write_descriptor(&mut self, open: Open, out: &mut Vec<Piece>) -> Result<(), ZipError> {
+        let entry = self.produced(&open)?;
         let compressed = match entry.header.method {
             Method::Stored => open.fed,
             #[cfg(feature = "deflate")]
