@@ -6,10 +6,14 @@ use std::{error::Error as StdError, fmt, time::SystemTime};
 use actix_web::http::header::EntityTag;
 use bytes::Bytes;
 
+#[cfg(feature = "deflate")]
+use crate::tar::Gzipped;
 use crate::{
+    assemble::{Piece, Step},
     file::{Packed, Packing, Source},
-    tar::TarLayout,
-    zip::{self, EntryMeta, Layout, Method, ZipError},
+    range::ByteRange,
+    tar::{TarLayout, Tarrer},
+    zip::{self, EntryMeta, Layout, Method, ZipError, Zipper},
     DownloadError, VirtualFile,
 };
 
@@ -488,6 +492,65 @@ impl Plan {
             Plan::Tar(layout) => Some(layout.size()),
             #[cfg(feature = "deflate")]
             Plan::TarGz(_) => None,
+        }
+    }
+}
+
+/// A planned archive being produced: the assembler of its format (zip's
+/// [`Zipper`], tar's [`Tarrer`], or that through gzip), which the archive
+/// body (`body/archive.rs`) feeds with the entries' bytes.
+pub(crate) enum Assembler {
+    Zip(Zipper),
+    Tar(Tarrer),
+    #[cfg(feature = "deflate")]
+    TarGz(Box<Gzipped>),
+}
+
+impl Assembler {
+    /// The whole archive.
+    pub(crate) fn whole(plan: Plan) -> Assembler {
+        match plan {
+            Plan::Zip(layout) => Assembler::Zip(Zipper::new(layout)),
+            Plan::Tar(layout) => Assembler::Tar(Tarrer::new(layout)),
+            #[cfg(feature = "deflate")]
+            Plan::TarGz(layout) => Assembler::TarGz(Box::new(Gzipped::new(layout))),
+        }
+    }
+
+    /// Only `ranges` of the archive (sorted, disjoint, within its size).
+    pub(crate) fn ranges(plan: Plan, ranges: &[ByteRange]) -> Result<Assembler, ZipError> {
+        match plan {
+            Plan::Zip(layout) => Zipper::with_ranges(layout, ranges).map(Assembler::Zip),
+            Plan::Tar(layout) => Tarrer::with_ranges(layout, ranges).map(Assembler::Tar),
+            #[cfg(feature = "deflate")]
+            Plan::TarGz(_) => Err(ZipError::UnknownSize),
+        }
+    }
+
+    pub(crate) fn advance(&mut self, out: &mut Vec<Piece>) -> Result<Step, ZipError> {
+        match self {
+            Assembler::Zip(zipper) => zipper.advance(out),
+            Assembler::Tar(tarrer) => tarrer.advance(out),
+            #[cfg(feature = "deflate")]
+            Assembler::TarGz(gzipped) => gzipped.advance(out),
+        }
+    }
+
+    pub(crate) fn feed(&mut self, data: &[u8], out: &mut Vec<Piece>) -> Result<(), ZipError> {
+        match self {
+            Assembler::Zip(zipper) => zipper.feed(data, out),
+            Assembler::Tar(tarrer) => tarrer.feed(data, out),
+            #[cfg(feature = "deflate")]
+            Assembler::TarGz(gzipped) => gzipped.feed(data, out),
+        }
+    }
+
+    pub(crate) fn wants_more(&self) -> bool {
+        match self {
+            Assembler::Zip(zipper) => zipper.wants_more(),
+            Assembler::Tar(tarrer) => tarrer.wants_more(),
+            #[cfg(feature = "deflate")]
+            Assembler::TarGz(gzipped) => gzipped.wants_more(),
         }
     }
 }

@@ -29,7 +29,7 @@ pub(crate) enum PieceBytes {
     Made(Bytes),
 }
 
-/// What [`Zipper::advance`] did.
+/// What an assembler's `advance` did ([`Zipper::advance`](crate::zip::Zipper::advance)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Step {
     /// Entry `n`'s header is out: feed its bytes, then advance again.

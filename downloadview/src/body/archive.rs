@@ -1,6 +1,6 @@
 //! Archive bodies: the entries' sources run one after the other,
 //! each as its own kind runs, and their bytes go through the format's
-//! assembler (zip's [`Zipper`], tar's [`Tarrer`], or that through gzip),
+//! assembler ([`Assembler`]: zip's, tar's, or tar's through gzip),
 //! which adds the headers (and a zip's descriptors and directory) and keeps
 //! only the bytes of the requested ranges.
 //!
@@ -29,73 +29,11 @@ use std::{
 use bytes::{Bytes, BytesMut};
 
 use super::Kind;
-#[cfg(feature = "deflate")]
-use crate::tar::Gzipped;
 use crate::{
-    archive::Plan,
+    archive::Assembler,
     assemble::{Piece, PieceBytes, Step},
     file::{Packed, Packing, Source},
-    range::ByteRange,
-    tar::Tarrer,
-    zip::{ZipError, Zipper},
 };
-
-/// The assembler of an archive's format.
-pub(crate) enum Assembler {
-    Zip(Zipper),
-    Tar(Tarrer),
-    #[cfg(feature = "deflate")]
-    TarGz(Box<Gzipped>),
-}
-
-impl Assembler {
-    /// The whole archive.
-    fn whole(plan: Plan) -> Assembler {
-        match plan {
-            Plan::Zip(layout) => Assembler::Zip(Zipper::new(layout)),
-            Plan::Tar(layout) => Assembler::Tar(Tarrer::new(layout)),
-            #[cfg(feature = "deflate")]
-            Plan::TarGz(layout) => Assembler::TarGz(Box::new(Gzipped::new(layout))),
-        }
-    }
-
-    /// Only `ranges` of the archive (sorted, disjoint, within its size).
-    pub(crate) fn ranges(plan: Plan, ranges: &[ByteRange]) -> Result<Assembler, ZipError> {
-        match plan {
-            Plan::Zip(layout) => Zipper::with_ranges(layout, ranges).map(Assembler::Zip),
-            Plan::Tar(layout) => Tarrer::with_ranges(layout, ranges).map(Assembler::Tar),
-            #[cfg(feature = "deflate")]
-            Plan::TarGz(_) => Err(ZipError::UnknownSize),
-        }
-    }
-
-    fn advance(&mut self, out: &mut Vec<Piece>) -> Result<Step, ZipError> {
-        match self {
-            Assembler::Zip(zipper) => zipper.advance(out),
-            Assembler::Tar(tarrer) => tarrer.advance(out),
-            #[cfg(feature = "deflate")]
-            Assembler::TarGz(gzipped) => gzipped.advance(out),
-        }
-    }
-
-    fn feed(&mut self, data: &[u8], out: &mut Vec<Piece>) -> Result<(), ZipError> {
-        match self {
-            Assembler::Zip(zipper) => zipper.feed(data, out),
-            Assembler::Tar(tarrer) => tarrer.feed(data, out),
-            #[cfg(feature = "deflate")]
-            Assembler::TarGz(gzipped) => gzipped.feed(data, out),
-        }
-    }
-
-    fn wants_more(&self) -> bool {
-        match self {
-            Assembler::Zip(zipper) => zipper.wants_more(),
-            Assembler::Tar(tarrer) => tarrer.wants_more(),
-            #[cfg(feature = "deflate")]
-            Assembler::TarGz(gzipped) => gzipped.wants_more(),
-        }
-    }
-}
 
 /// Bytes hashed without anything to send before the body lets the worker
 /// run its other tasks (it asks to be polled again at once). The archive

@@ -16,8 +16,9 @@ use std::io;
 
 use bytes::Bytes;
 
-use super::{archive::Assembler, ArchiveBody, DownloadBody, Kind, Receiver, Slices};
+use super::{ArchiveBody, DownloadBody, Kind, Receiver, Slices};
 use crate::{
+    archive::Assembler,
     chunk::{BoxError, Items},
     file::Source,
     multipart::{Multipart, Part},
