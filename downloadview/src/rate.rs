@@ -9,6 +9,7 @@ use std::{
     future::Future,
     panic::{catch_unwind, AssertUnwindSafe},
     pin::Pin,
+    sync::atomic::{AtomicBool, Ordering},
     task::{Context, Poll},
     time::{Duration, Instant},
 };
@@ -20,6 +21,9 @@ use bytes::Bytes;
 /// refuses lower rates; a method that returns one is clamped (with a
 /// warning).
 pub(crate) const MIN_RATE: u64 = 1024;
+
+/// A rate under [`MIN_RATE`] was logged already.
+static CLAMP_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// A rate limit: `rate` bytes a second once `after` bytes have gone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,9 +39,13 @@ impl Rate {
         if rate == 0 {
             return None;
         }
-        if rate < MIN_RATE {
+        if rate < MIN_RATE && !CLAMP_WARNED.swap(true, Ordering::Relaxed) {
+            // Once per process: a method that returns such a rate returns it
+            // for every request, and a log line per download would flood
+            // the log.
             log::warn!(
-                "downloadview: limit_rate {rate} B/s is under the lowest rate, {MIN_RATE} B/s: using {MIN_RATE}"
+                "downloadview: limit_rate {rate} B/s is under the lowest rate, {MIN_RATE} B/s: \
+                 using {MIN_RATE} (logged once; later rates under it are raised silently)"
             );
         }
         Some(Rate {

@@ -400,7 +400,7 @@ pub trait GetFile: ViewOptions {
     /// [`limit_rate_after`](Self::limit_rate_after) bytes have gone
     /// (nginx's `limit_rate` and its `X-Accel-Limit-Rate`: the rate can
     /// depend on the request, a user's plan say). `0`: no limit; a rate
-    /// under 1024 is raised to it (with a warning). Paced on the worker's
+    /// under 1024 is raised to it (logged once per process). Paced on the worker's
     /// timer, for every source and protocol, with no thread and no buffer
     /// of its own; a paced download is not a stalled one for `send_timeout`.
     /// Default: the `limit_rate` option (0).
