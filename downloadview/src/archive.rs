@@ -9,7 +9,7 @@ use bytes::Bytes;
 #[cfg(feature = "deflate")]
 use crate::tar::Gzipped;
 use crate::{
-    assemble::{Piece, Step},
+    assemble::{Assemble, Piece, Step},
     file::{Packed, Packing, Source},
     range::ByteRange,
     tar::{TarLayout, Tarrer},

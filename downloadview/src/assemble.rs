@@ -48,6 +48,42 @@ pub(crate) enum Step {
     Done,
 }
 
+/// What an archive format's assembler does (zip's `Zipper`, tar's `Tarrer`):
+/// steps through the archive, fed with its entries' bytes. A step or a
+/// feed that fails leaves it failed: every later call is an error (the
+/// body aborts the connection at the first).
+pub(crate) trait Assemble {
+    /// The next step, without the failure latch of [`advance`](Self::advance).
+    fn step(&mut self, out: &mut Vec<Piece>) -> Result<Step, ZipError>;
+
+    /// Takes the entry's next bytes, without the failure latch of
+    /// [`feed`](Self::feed).
+    fn take_data(&mut self, data: &[u8], out: &mut Vec<Piece>) -> Result<(), ZipError>;
+
+    /// Marks the assembler failed.
+    fn fail(&mut self);
+
+    /// Ends the entry being fed, if any (checking its size; a zip checks its
+    /// CRC or pushes its descriptor), then starts the next one (its header),
+    /// or pushes the next piece of what follows the entries.
+    fn advance(&mut self, out: &mut Vec<Piece>) -> Result<Step, ZipError> {
+        let result = self.step(out);
+        if result.is_err() {
+            self.fail();
+        }
+        result
+    }
+
+    /// Gives the entry being fed its next bytes.
+    fn feed(&mut self, data: &[u8], out: &mut Vec<Piece>) -> Result<(), ZipError> {
+        let result = self.take_data(data, out);
+        if result.is_err() {
+            self.fail();
+        }
+        result
+    }
+}
+
 /// A stretch `start..end` of the archive that is wanted.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Span {

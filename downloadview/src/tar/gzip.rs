@@ -8,7 +8,7 @@ use flate2::{write::GzEncoder, Compression, GzBuilder};
 
 use super::{TarLayout, Tarrer};
 use crate::{
-    assemble::{Piece, PieceBytes, Step},
+    assemble::{Assemble, Piece, PieceBytes, Step},
     zip::ZipError,
 };
 

@@ -27,7 +27,7 @@ use bytes::Bytes;
 pub(crate) use self::gzip::Gzipped;
 use self::header::{headers, padding, Meta, BLOCK};
 use crate::{
-    assemble::{Piece, PieceBytes, Step, Window},
+    assemble::{Assemble, Piece, PieceBytes, Step, Window},
     range::ByteRange,
     zip::{
         prepare,
@@ -217,25 +217,6 @@ impl Tarrer {
         !self.window.is_done() && !matches!(self.state, State::Done)
     }
 
-    /// Ends the entry being fed, if any (checking its size, padding it),
-    /// then starts the next one (its headers), or ends the archive.
-    pub(crate) fn advance(&mut self, out: &mut Vec<Piece>) -> Result<Step, ZipError> {
-        let result = self.step(out);
-        if result.is_err() {
-            self.state = State::Failed;
-        }
-        result
-    }
-
-    /// Gives the entry being fed its next bytes.
-    pub(crate) fn feed(&mut self, data: &[u8], out: &mut Vec<Piece>) -> Result<(), ZipError> {
-        let result = self.take_data(data, out);
-        if result.is_err() {
-            self.state = State::Failed;
-        }
-        result
-    }
-
     /// Pushes `len` zero bytes of the archive (padding or the end), if
     /// wanted.
     fn zeros(&mut self, len: u64, out: &mut Vec<Piece>) -> Result<(), ZipError> {
@@ -246,6 +227,12 @@ impl Tarrer {
         } else {
             self.window.skip(len)
         }
+    }
+}
+
+impl Assemble for Tarrer {
+    fn fail(&mut self) {
+        self.state = State::Failed;
     }
 
     fn step(&mut self, out: &mut Vec<Piece>) -> Result<Step, ZipError> {

@@ -10,7 +10,7 @@ use std::{
 use proptest::prelude::*;
 
 use super::{records::Limits, *};
-use crate::range::ByteRange;
+use crate::{assemble::Assemble, range::ByteRange};
 
 /// The period of the test content.
 const PERIOD: usize = 251;

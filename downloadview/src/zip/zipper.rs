@@ -9,7 +9,7 @@ use super::{
     ZipError,
 };
 use crate::{
-    assemble::{Piece, PieceBytes, Step, Window},
+    assemble::{Assemble, Piece, PieceBytes, Step, Window},
     range::ByteRange,
 };
 
@@ -146,25 +146,11 @@ impl Zipper {
     pub(crate) fn wants_more(&self) -> bool {
         !self.window.is_done() && !matches!(self.state, State::Done)
     }
+}
 
-    /// Ends the entry being fed, if any (checking its size, and its CRC or
-    /// pushing its descriptor), then starts the next one (pushing its local header), or
-    /// pushes the next piece of the directory.
-    pub(crate) fn advance(&mut self, out: &mut Vec<Piece>) -> Result<Step, ZipError> {
-        let result = self.step(out);
-        if result.is_err() {
-            self.state = State::Failed;
-        }
-        result
-    }
-
-    /// Gives the entry being fed its next bytes.
-    pub(crate) fn feed(&mut self, data: &[u8], out: &mut Vec<Piece>) -> Result<(), ZipError> {
-        let result = self.take_data(data, out);
-        if result.is_err() {
-            self.state = State::Failed;
-        }
-        result
+impl Assemble for Zipper {
+    fn fail(&mut self) {
+        self.state = State::Failed;
     }
 
     fn step(&mut self, out: &mut Vec<Piece>) -> Result<Step, ZipError> {
@@ -296,7 +282,9 @@ impl Zipper {
             ),
         }
     }
+}
 
+impl Zipper {
     #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
     fn end_entry(&mut self, mut open: Open, out: &mut Vec<Piece>) -> Result<(), ZipError> {
         #[cfg(feature = "deflate")]
