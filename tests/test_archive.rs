@@ -21,10 +21,11 @@ use downloadview::{
     Archive, AsyncSink, DownloadError, DownloadReport, GetFile, Outcome, VirtualDownloadView,
     VirtualFile,
 };
+use suite::kinds::pattern_range;
 use suite::{
     eventually,
     kinds::FailingReader,
-    tools::{mode_of, parse_entries, pipe_through, run, tool, Temp},
+    tools::{assert_archive_download, mode_of, parse_entries, pipe_through, run, tool, Temp},
     Live,
 };
 
@@ -109,10 +110,6 @@ with zipfile.ZipFile(sys.argv[1]) as z:
     entries
 }
 
-fn pattern(offset: u64, len: u64) -> Vec<u8> {
-    (offset..offset + len).map(|i| (i % 251) as u8).collect()
-}
-
 // ---------------------------------------------------------------------------
 // The demo's /archive/.
 
@@ -124,18 +121,7 @@ fn demo_server() -> suite::TestServer {
 fn the_demo_archive_opens_in_python_unzip_bsdtar_and_java() {
     let server = demo_server();
     let res = server.get("/archive/?size=3000000");
-    assert_eq!(res.status, 200);
-    assert!(res.complete, "cut short");
-    assert_eq!(res.header("content-type"), Some("application/zip"));
-    assert_eq!(
-        res.header("content-disposition"),
-        Some("attachment; filename=\"archive.zip\"")
-    );
-    let length: usize = res.header("content-length").unwrap().parse().unwrap();
-    assert_eq!(length, res.body.len(), "Content-Length is exact");
-    assert_eq!(res.header("accept-ranges"), Some("bytes"));
-    assert!(res.header("etag").is_some_and(|t| t.starts_with("\"zip-")));
-    assert!(res.header("last-modified").is_some());
+    assert_archive_download(&res, "application/zip", "archive.zip", "\"zip-");
     let entries = open_everywhere(&res.body);
     assert_eq!(
         entries.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
@@ -143,7 +129,10 @@ fn the_demo_archive_opens_in_python_unzip_bsdtar_and_java() {
     );
     assert_eq!(entries[0].1, b"Hello world!\n");
     assert_eq!(entries[1].1, b"Hello world!\n");
-    assert!(entries[2].1 == pattern(0, 3_000_000), "data.bin differs");
+    assert!(
+        entries[2].1 == pattern_range(0, 3_000_000),
+        "data.bin differs"
+    );
     // Java's streaming reader: every entry states its CRC ahead.
     let java = read_with_java(&res.body).unwrap_or_else(|err| panic!("Java: {err}"));
     assert!(java == entries, "Java's ZipInputStream read other entries");
@@ -151,7 +140,7 @@ fn the_demo_archive_opens_in_python_unzip_bsdtar_and_java() {
     let head = server.head("/archive/?size=3000000");
     assert_eq!(
         head.header("content-length"),
-        Some(length.to_string().as_str())
+        Some(res.body.len().to_string().as_str())
     );
     assert!(head.body.is_empty());
 }
@@ -402,7 +391,7 @@ fn make(f: impl Fn() -> Result<VirtualFile, DownloadError> + Send + Sync + 'stat
 }
 
 fn every_kind(n: usize) -> Vec<(String, VirtualFile)> {
-    let data = pattern(0, n as u64);
+    let data = pattern_range(0, n as u64);
     let chunks: Vec<io::Result<Bytes>> = data
         .chunks(7000)
         .map(|c| Ok(Bytes::copy_from_slice(c)))
@@ -483,7 +472,7 @@ fn archives_of_every_source_kind_open_everywhere() {
     assert!(res.chunked);
     assert_eq!(res.header("accept-ranges"), None);
     let entries = open_everywhere(&res.body);
-    let expected = pattern(0, N as u64);
+    let expected = pattern_range(0, N as u64);
     for (name, data) in &entries {
         match name.as_str() {
             "empty.txt" => assert!(data.is_empty()),
@@ -674,7 +663,10 @@ fn a_deflated_archive_is_chunked_unrangeable_and_opens_everywhere() {
                     VirtualFile::from(text)
                         .with_etag(actix_web::http::header::EntityTag::new_strong("t1".into())),
                 )
-                .entry("pattern.bin", VirtualFile::from_bytes(pattern(0, 100_000)))
+                .entry(
+                    "pattern.bin",
+                    VirtualFile::from_bytes(pattern_range(0, 100_000)),
+                )
                 .entry("empty", VirtualFile::from_static(b""))
                 .deflate()
                 .build()?)
@@ -693,7 +685,7 @@ fn a_deflated_archive_is_chunked_unrangeable_and_opens_everywhere() {
     let entries = open_everywhere(&res.body);
     let text: String = (0..20_000).map(|i| format!("line {i}\n")).collect();
     assert_eq!(entries[0].1, text.as_bytes());
-    assert!(entries[1].1 == pattern(0, 100_000));
+    assert!(entries[1].1 == pattern_range(0, 100_000));
     assert!(entries[2].1.is_empty());
     assert!(res.body.len() < text.len(), "deflate compressed nothing");
 }
@@ -702,14 +694,14 @@ fn a_deflated_archive_is_chunked_unrangeable_and_opens_everywhere() {
 fn javas_zip_input_stream_reads_stored_entries_whose_crc_is_known_ahead() {
     let generated = |crc: Option<u32>| {
         let file = VirtualFile::from_generator(100_000, |offset| {
-            std::iter::once(Bytes::from(pattern(offset, 100_000 - offset)))
+            std::iter::once(Bytes::from(pattern_range(offset, 100_000)))
         });
         match crc {
             Some(crc) => file.with_crc32(crc),
             None => file,
         }
     };
-    let crc = crc32fast::hash(&pattern(0, 100_000));
+    let crc = crc32fast::hash(&pattern_range(0, 100_000));
     let server = serve(vec![
         (
             "/known",
@@ -755,7 +747,7 @@ fn javas_zip_input_stream_reads_stored_entries_whose_crc_is_known_ahead() {
         entries[0],
         ("memory.txt".to_owned(), b"in memory\n".to_vec())
     );
-    assert!(entries[1].1 == pattern(0, 100_000));
+    assert!(entries[1].1 == pattern_range(0, 100_000));
     assert_eq!(open_everywhere(&known.body), entries);
     // Stored with a data descriptor (CRC unknown ahead): Java refuses it, as
     // the docs say, and the other readers do not.
@@ -769,7 +761,7 @@ fn javas_zip_input_stream_reads_stored_entries_whose_crc_is_known_ahead() {
     // Deflated, with a descriptor: what Java streams without a CRC ahead.
     let deflated = server.get("/deflated");
     let entries = read_with_java(&deflated.body).unwrap_or_else(|err| panic!("Java: {err}"));
-    assert!(entries[0].1 == pattern(0, 100_000));
+    assert!(entries[0].1 == pattern_range(0, 100_000));
     // A CRC stated wrongly: the archive is aborted at the end of the entry,
     // never completed, and reported as a failing source.
     let wrong = server.get("/wrong");
@@ -805,9 +797,9 @@ fn folders_and_modes_are_unpacked_by_unzip_and_bsdtar_and_read_by_python_and_jav
             archive.push_folder_with_mode("private", 0o700);
             archive.push(
                 "generated.bin",
-                VirtualFile::from_iter([Bytes::from(pattern(0, 1000))])
+                VirtualFile::from_iter([Bytes::from(pattern_range(0, 1000))])
                     .with_size(1000)
-                    .with_crc32(crc32fast::hash(&pattern(0, 1000)))
+                    .with_crc32(crc32fast::hash(&pattern_range(0, 1000)))
                     .with_mode(0o750),
             );
             Ok(archive.build()?)
@@ -1007,11 +999,11 @@ fn a_first_pass_gives_java_stored_entries_of_generators_and_seekable_readers() {
                 }
                 (offset..N)
                     .step_by(4096)
-                    .map(|at| pattern(at, 4096.min(N - at)))
+                    .map(|at| pattern_range(at, at + 4096.min(N - at)))
                     .collect::<Vec<_>>()
             });
             let reader = VirtualFile::from_seekable_reader(CountedCursor {
-                inner: io::Cursor::new(pattern(7, N)),
+                inner: io::Cursor::new(pattern_range(7, 7 + N)),
                 read: Arc::clone(&r),
             })?;
             let a = Arc::clone(&a);
@@ -1019,9 +1011,12 @@ fn a_first_pass_gives_java_stored_entries_of_generators_and_seekable_readers() {
                 if offset == 0 {
                     a.fetch_add(1, Ordering::SeqCst);
                 }
-                let chunks = (offset..N)
-                    .step_by(65536)
-                    .map(|at| Ok::<_, io::Error>(Bytes::from(pattern(at + 3, 65536.min(N - at)))));
+                let chunks = (offset..N).step_by(65536).map(|at| {
+                    Ok::<_, io::Error>(Bytes::from(pattern_range(
+                        at + 3,
+                        at + 3 + 65536.min(N - at),
+                    )))
+                });
                 async move { Ok::<_, io::Error>(futures_util::stream::iter(chunks.collect::<Vec<_>>())) }
             });
             Ok(Archive::new()
@@ -1045,7 +1040,7 @@ fn a_first_pass_gives_java_stored_entries_of_generators_and_seekable_readers() {
                 )
                 .entry(
                     "async-seek.bin",
-                    VirtualFile::from_async_seekable(io::Cursor::new(pattern(5, N)), N)
+                    VirtualFile::from_async_seekable(io::Cursor::new(pattern_range(5, 5 + N)), N)
                         .with_crc32_first_pass()
                         .with_etag(tag("s")),
                 )
@@ -1061,10 +1056,10 @@ fn a_first_pass_gives_java_stored_entries_of_generators_and_seekable_readers() {
     };
     let contents = [
         ("memory.txt", b"in memory\n".to_vec()),
-        ("generated.bin", pattern(0, N)),
-        ("read.bin", pattern(7, N)),
-        ("async.bin", pattern(3, N)),
-        ("async-seek.bin", pattern(5, N)),
+        ("generated.bin", pattern_range(0, N)),
+        ("read.bin", pattern_range(7, 7 + N)),
+        ("async.bin", pattern_range(3, 3 + N)),
+        ("async-seek.bin", pattern_range(5, 5 + N)),
     ];
 
     // HEAD, 304, 412 and 416: the exact length and the tag, no source run.
@@ -1169,7 +1164,7 @@ fn a_second_pass_other_than_the_first_aborts_the_archive() {
                 (offset..N)
                     .step_by(4096)
                     .map(move |at| {
-                        let mut chunk = pattern(at, 4096.min(N - at));
+                        let mut chunk = pattern_range(at, at + 4096.min(N - at));
                         if changed && at == 8192 {
                             chunk[0] ^= 0xff;
                         }

@@ -18,13 +18,10 @@ use bytes::Bytes;
 use downloadview::{
     DownloadError, DownloadReport, GetFile, Outcome, VirtualDownloadView, VirtualFile,
 };
+use suite::kinds::pattern_range;
 use suite::{eventually, multipart::byteranges, Live};
 
 const SIZE: u64 = 300_000;
-
-fn pattern(from: u64, to: u64) -> Vec<u8> {
-    (from..to).map(|i| (i % 251) as u8).collect()
-}
 
 /// Where each opening started, by route.
 fn opened() -> &'static Mutex<Vec<(String, u64)>> {
@@ -73,7 +70,7 @@ fn remote(route: &'static str, mode: &str) -> VirtualFile {
             let guard = Live::new(live());
             let chunks = (offset..end).step_by(65_536).map(move |at| {
                 let _ = &guard;
-                Ok(Bytes::from(pattern(at, (at + 65_536).min(end))))
+                Ok(Bytes::from(pattern_range(at, (at + 65_536).min(end))))
             });
             Ok(futures_util::stream::iter(chunks))
         }
@@ -169,7 +166,7 @@ fn an_async_generator_opens_once_per_part_and_never_for_head() {
     assert!(full.complete);
     assert_eq!(full.header("content-length"), Some("300000"));
     assert_eq!(full.header("accept-ranges"), Some("bytes"));
-    assert!(full.body == pattern(0, SIZE));
+    assert!(full.body == pattern_range(0, SIZE));
     assert_eq!(openings("/remote/ok"), [0]);
 
     let head = server.head("/remote/head");
@@ -182,7 +179,7 @@ fn an_async_generator_opens_once_per_part_and_never_for_head() {
 
     let res = server.request("GET", "/remote/range", &[("Range", "bytes=100000-100099")]);
     assert_eq!(res.status, 206);
-    assert!(res.body == pattern(100_000, 100_100));
+    assert!(res.body == pattern_range(100_000, 100_100));
     assert_eq!(openings("/remote/range"), [100_000], "opened at the range");
 
     let res = server.request(
@@ -197,7 +194,7 @@ fn an_async_generator_opens_once_per_part_and_never_for_head() {
     assert_eq!(parts.len(), 3);
     for (part, (a, b)) in parts.iter().zip(expected) {
         assert_eq!(part.range, (a, b, SIZE));
-        assert!(part.body == pattern(a, b + 1));
+        assert!(part.body == pattern_range(a, b + 1));
     }
     // Once per part, at each part's first byte, in the order asked.
     assert_eq!(openings("/remote/multi"), [250_000, 0, SIZE - 5]);
@@ -263,7 +260,7 @@ fn a_client_that_leaves_drops_the_stream() {
 
 #[test]
 fn tokio_files_serve_ranges() {
-    let data = pattern(0, 1_000_000);
+    let data = pattern_range(0, 1_000_000);
     std::fs::write(disk_path(), &data).unwrap();
     let server = server();
     let full = server.get("/disk");

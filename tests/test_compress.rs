@@ -14,6 +14,7 @@ use std::io::Read;
 
 use actix_web::{http::header::EntityTag, middleware::Compress, web, HttpRequest};
 use downloadview::{DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+use suite::kinds::pattern_range;
 use suite::{serve, Response, TestServer};
 
 const TEXT: &str = "Hello world! Hello world! Hello world! Hello world! Hello world!\n";
@@ -71,16 +72,12 @@ struct Big;
 
 const BIG: u64 = 1 << 20;
 
-fn pattern(from: u64, to: u64) -> Vec<u8> {
-    (from..to).map(|i| (i % 251) as u8).collect()
-}
-
 impl GetFile for Big {
     fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
         Ok(VirtualFile::from_generator(BIG, |offset| {
             (offset..BIG)
                 .step_by(10_000)
-                .map(|start| pattern(start, (start + 10_000).min(BIG)))
+                .map(|start| pattern_range(start, (start + 10_000).min(BIG)))
         })
         .with_etag(EntityTag::new_strong("big1".to_owned())))
     }
@@ -249,7 +246,7 @@ fn a_streamed_generator_compresses_without_corruption() {
     assert_eq!(res.header("content-encoding"), Some("gzip"));
     assert!(res.chunked, "compressed: length unknown, chunked");
     assert_eq!(res.header("etag"), Some("W/\"big1\""));
-    assert_eq!(gunzip(&res.body), pattern(0, BIG));
+    assert_eq!(gunzip(&res.body), pattern_range(0, BIG));
     // And a range of it, through the same middleware, is the identity bytes.
     let res = get(
         "/big/",
@@ -260,7 +257,7 @@ fn a_streamed_generator_compresses_without_corruption() {
     );
     assert_eq!(res.status, 206);
     assert_eq!(res.header("content-encoding"), None);
-    assert_eq!(res.body, pattern(1_000_000, 1_000_100));
+    assert_eq!(res.body, pattern_range(1_000_000, 1_000_100));
 }
 
 #[test]

@@ -1,16 +1,14 @@
 //! The demo's streaming routes (SPEC §11): `/big/`, `/stream/` and `/csv/`
 //! stream what they promise, and a bad `size` or `rows` is a 400 that says why.
 
+use suite::kinds::pattern;
+
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/demo.rs"]
 mod demo;
 
 fn server() -> suite::TestServer {
     suite::serve(demo::configure)
-}
-
-fn pattern(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i % 251) as u8).collect()
 }
 
 #[test]

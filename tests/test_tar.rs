@@ -17,7 +17,8 @@ use actix_web::{web, HttpRequest};
 use bytes::Bytes;
 use downloadview::{Archive, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
 
-use suite::tools::{mode_of, run, sh, tool, Temp};
+use suite::kinds::pattern_range;
+use suite::tools::{assert_archive_download, mode_of, run, sh, tool, Temp};
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/demo.rs"]
@@ -121,10 +122,6 @@ fn unpack_everywhere(tar: &[u8]) -> Vec<(String, Vec<u8>)> {
     unpacked.swap_remove(0).1
 }
 
-fn pattern(offset: u64, len: u64) -> Vec<u8> {
-    (offset..offset + len).map(|i| (i % 251) as u8).collect()
-}
-
 fn demo_server() -> suite::TestServer {
     suite::serve(demo::configure)
 }
@@ -136,28 +133,20 @@ fn demo_server() -> suite::TestServer {
 fn the_demo_tar_unpacks_in_gnu_tar_bsdtar_and_python() {
     let server = demo_server();
     let res = server.get("/tar/?size=3000000");
-    assert_eq!(res.status, 200);
-    assert!(res.complete, "cut short");
-    assert_eq!(res.header("content-type"), Some("application/x-tar"));
-    assert_eq!(
-        res.header("content-disposition"),
-        Some("attachment; filename=\"archive.tar\"")
-    );
-    let length: usize = res.header("content-length").unwrap().parse().unwrap();
-    assert_eq!(length, res.body.len(), "Content-Length is exact");
-    assert_eq!(res.header("accept-ranges"), Some("bytes"));
-    assert!(res.header("etag").is_some_and(|t| t.starts_with("\"tar-")));
-    assert!(res.header("last-modified").is_some());
+    assert_archive_download(&res, "application/x-tar", "archive.tar", "\"tar-");
     let files = unpack_everywhere(&res.body);
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["café résumé.txt", "data.bin", "hello-world.txt"]);
     assert_eq!(files[0].1, b"Hello world!\n");
-    assert!(files[1].1 == pattern(0, 3_000_000), "data.bin differs");
+    assert!(
+        files[1].1 == pattern_range(0, 3_000_000),
+        "data.bin differs"
+    );
     assert_eq!(files[2].1, b"Hello world!\n");
     let head = server.head("/tar/?size=3000000");
     assert_eq!(
         head.header("content-length"),
-        Some(length.to_string().as_str())
+        Some(res.body.len().to_string().as_str())
     );
     assert!(head.body.is_empty());
 }
@@ -292,7 +281,7 @@ fn a_range_runs_only_the_entries_it_overlaps() {
             if offset == 0 {
                 runs[index].fetch_add(1, Ordering::SeqCst);
             }
-            std::iter::once(Bytes::from(pattern(offset, 100_000 - offset)))
+            std::iter::once(Bytes::from(pattern_range(offset, 100_000)))
         })
     };
     let r = Arc::clone(&runs);
@@ -411,7 +400,10 @@ fn a_gzipped_tar_is_chunked_unrangeable_and_unpacks() {
             let text: String = (0..20_000).map(|i| format!("line {i}\n")).collect();
             Ok(Archive::new()
                 .entry("text.txt", VirtualFile::from(text))
-                .entry("pattern.bin", VirtualFile::from_bytes(pattern(0, 100_000)))
+                .entry(
+                    "pattern.bin",
+                    VirtualFile::from_bytes(pattern_range(0, 100_000)),
+                )
                 .tar_gz()
                 .build()?)
         }),
@@ -479,7 +471,7 @@ fn an_entry_that_gives_fewer_bytes_aborts_the_tar() {
         Arc::new(|| {
             Ok(VirtualFile::tar([(
                 "short.bin",
-                VirtualFile::from_iter([Bytes::from(pattern(0, 1000))]).with_size(5000),
+                VirtualFile::from_iter([Bytes::from(pattern_range(0, 1000))]).with_size(5000),
             )])?)
         }),
     )]);

@@ -28,7 +28,13 @@ pub const UNSIZED: &[&str] = &["reader", "iter", "writer", "stream", "async-read
 
 /// `n` bytes of a pattern that shows any shifted or lost byte.
 pub fn pattern(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i % 251) as u8).collect()
+    pattern_range(0, n as u64)
+}
+
+/// The bytes `from..to` of the same pattern (the demo's `/big/` and its
+/// archives' `data.bin` are this pattern too).
+pub fn pattern_range(from: u64, to: u64) -> Vec<u8> {
+    (from..to).map(|i| (i % 251) as u8).collect()
 }
 
 /// [`pattern`]`(n)` in pieces of `chunk` bytes.

@@ -148,3 +148,29 @@ pub fn parse_entries(mut rest: &[u8]) -> Vec<(String, Vec<u8>)> {
     }
     entries
 }
+
+/// Checks the headers of a whole archive download: status 200, complete,
+/// `content_type`, an attachment named `filename`, an exact
+/// `Content-Length`, `Accept-Ranges: bytes`, a strong ETag starting with
+/// `etag_prefix` (`"zip-`, `"tar-`) and a `Last-Modified`.
+pub fn assert_archive_download(
+    res: &crate::client::Response,
+    content_type: &str,
+    filename: &str,
+    etag_prefix: &str,
+) {
+    assert_eq!(res.status, 200);
+    assert!(res.complete, "cut short");
+    assert_eq!(res.header("content-type"), Some(content_type));
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    assert_eq!(
+        res.header("content-disposition"),
+        Some(disposition.as_str())
+    );
+    let length: usize = res.header("content-length").unwrap().parse().unwrap();
+    assert_eq!(length, res.body.len(), "Content-Length is exact");
+    assert_eq!(res.header("accept-ranges"), Some("bytes"));
+    let etag = res.header("etag").unwrap_or_default();
+    assert!(etag.starts_with(etag_prefix), "ETag {etag:?}");
+    assert!(res.header("last-modified").is_some());
+}
