@@ -368,11 +368,10 @@ fn responded(zip: &Zip) -> Vec<u8> {
 /// memory: chunked or of a `Content-Length`, an error (not an early end)
 /// when the connection ends before the body does.
 ///
-/// Not `suite::client`, which takes an interrupted read (`EINTR`) for the
-/// end of the connection: the socket has a read timeout, so a read is not
-/// restarted after a signal, and the tools these tests run end with
-/// `SIGCHLD` while other tests download. `Read::read_to_end` and `io::copy`
-/// retry what is interrupted here.
+/// Not `suite::client`, which reads the whole body into memory: the 4 GiB
+/// archive is streamed from here into the tools. `Read::read_to_end` and
+/// `io::copy` retry a read interrupted by a signal (the tools these tests
+/// run end with `SIGCHLD` while other tests download).
 struct Download {
     stream: BufReader<TcpStream>,
     /// Names lowercased.
