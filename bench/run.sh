@@ -297,7 +297,7 @@ if has slow; then
 echo "== slow clients: $STALLED stalled clients per source kind (fresh server, 2 workers, both CPUs)"
 export BENCH_FILE="$OUT/file-1g.bin"
 truncate -s 1G "$BENCH_FILE"
-for kind in ${SLOW_KINDS:-memory reader iter generator generator64 writer stream async-generator async-writer files hw}; do
+for kind in ${SLOW_KINDS:-memory reader iter generator generator64 writer stream async-generator async-writer zip files hw}; do
   WORKERS=2 PIN=0,1 start_server
   for warm in "/slow/$kind?size=1048576" /block /text/; do curl -sf -o /dev/null "$URL$warm"; done
   rss0=$(status_of VmRSS) threads0=$(status_of Threads)
@@ -483,6 +483,7 @@ if slow:
         "stream": "async `Stream`",
         "async-generator": "async generator (`from_async_generator`)",
         "async-writer": "async writer (`from_async_writer`)",
+        "zip": "stored zip (16 generator entries of 16 KiB, then one of the rest)",
         "files": "actix-files `NamedFile` (reference)",
         "hw": "hand-written `HttpResponse::streaming` (reference)",
     }

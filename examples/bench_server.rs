@@ -36,6 +36,7 @@
 //! | `/slow/writer` | `from_writer` writing CSV rows |
 //! | `/slow/stream` | `from_stream` of fresh 64 KiB `Bytes` |
 //! | `/slow/async-writer` | `from_async_writer` writing CSV rows |
+//! | `/slow/zip` | a stored zip of 16 generator entries of 16 KiB and one with the rest, fresh 16 KiB `Vec<u8>` items |
 //! | `/slow/files` | actix-files' `NamedFile` of `BENCH_FILE` (the reference) |
 //! | `/slow/hw` | a hand-written `HttpResponse::streaming` of fresh 64 KiB `Bytes` |
 //! | `/block` | `web::block`, as an application's database calls |
@@ -325,6 +326,31 @@ impl GetFile for Slow {
                     }
                     Ok::<_, std::io::Error>(())
                 })
+            }
+            // A stored zip: 16 entries of 16 KiB (which the archive body
+            // starts ahead of their turn), then one generator entry of fresh
+            // 16 KiB items with the rest. Few entries: the archive's plan
+            // (about 0.65 KiB per entry, held for the whole download) stays
+            // out of what a stall costs.
+            "zip" => {
+                let small = GENERATED as u64;
+                let fresh_from = |base: u64, len: u64| {
+                    move |offset: u64| {
+                        (offset..len).step_by(GENERATED).map(move |start| {
+                            fresh(base + start, GENERATED.min((len - start) as usize))
+                        })
+                    }
+                };
+                let mut entries: Vec<(String, VirtualFile)> = (0..16)
+                    .map(|i| {
+                        let file = VirtualFile::from_generator(small, fresh_from(i * small, small));
+                        (format!("part/{i:02}.bin"), file)
+                    })
+                    .collect();
+                let rest = size.saturating_sub(16 * small);
+                let file = VirtualFile::from_generator(rest, fresh_from(16 * small, rest));
+                entries.push(("rest.bin".to_owned(), file));
+                VirtualFile::zip(entries)?
             }
             _ => return Err(DownloadError::NotFound),
         };

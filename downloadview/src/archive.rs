@@ -66,10 +66,16 @@ use crate::{
 ///   latest of the entries' (none if one has none). Entries' modification
 ///   times are their `last_modified`.
 /// - Entries stream one after the other, each as its own source kind does
-///   (in bounded memory, off the worker for blocking ones), with their CRCs computed as their bytes go by; memory stays
-///   bounded whatever the sizes. An entry that fails, or yields more or fewer
-///   bytes than its declared size, aborts the connection: never an archive
-///   that looks complete but is not.
+///   (in bounded memory, off the worker for blocking ones), with their CRCs
+///   computed as their bytes go by; memory stays bounded whatever the sizes.
+///   What grows with the number of entries is the archive's plan (each
+///   entry's name, headers and source), held for the whole download: about
+///   0.65 KiB per entry (`bench/`: 1,000 stalled downloads of a zip of 4,096
+///   generator entries held 2.7 MB each, against 92 KiB for one generator),
+///   so an archive of 100,000 entries costs some 65 MB per download in
+///   progress. An entry that fails, or yields more or fewer bytes than its
+///   declared size, aborts the connection: never an archive that looks
+///   complete but is not.
 ///
 /// The common case is one expression, [`VirtualFile::zip`]:
 ///
