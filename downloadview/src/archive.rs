@@ -70,10 +70,10 @@ use crate::{
 ///   computed as their bytes go by; memory stays bounded whatever the sizes.
 ///   What grows with the number of entries is the archive's plan (each
 ///   entry's name, headers and source), held for the whole download: about
-///   0.65 KiB per entry (`bench/`: 1,000 stalled downloads of a zip of 4,096
-///   generator entries held 2.7 MB each, against 92 KiB for one generator),
-///   so an archive of 100,000 entries costs some 65 MB per download in
-///   progress. An entry that fails, or yields more or fewer bytes than its
+///   0.4 KiB per entry (`bench/`: 1,000 stalled downloads of a zip of 4,096
+///   generator entries held 1.7-1.8 MB each, against 92 KiB for one
+///   generator), so an archive of 100,000 entries costs some 40 MB per
+///   download in progress. An entry that fails, or yields more or fewer bytes than its
 ///   declared size, aborts the connection: never an archive that looks
 ///   complete but is not.
 ///

@@ -84,7 +84,14 @@ pub(crate) fn prepare(metas: &mut [EntryMeta]) -> Result<(), ZipError> {
 }
 
 /// A stretch of the archive, in order.
+///
+/// The plan places each one (its offset and length make the archive's size
+/// and the directory's offsets) but keeps the list only in test builds
+/// ([`Layout::segments`]), whose tests check every segment's bytes: a
+/// download holds its plan to its end, and the list was a third of it
+/// (three of these per entry).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) enum Segment {
     /// Bytes known at planning time: an entry's local file header (4.3.7).
     Fixed(Bytes),
@@ -106,6 +113,7 @@ pub(crate) enum Segment {
 }
 
 /// A segment and where it lies.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Placed {
     /// What it holds.
@@ -151,6 +159,7 @@ pub(crate) struct Layout {
     limits: Limits,
     method: Method,
     entries: Vec<Entry>,
+    #[cfg(test)]
     segments: Vec<Placed>,
     size: Option<u64>,
 }
@@ -269,16 +278,20 @@ impl Layout {
             })
             .collect();
 
+        #[cfg(test)]
         let mut segments = Vec::with_capacity(entries.len() * 3 + 1);
         let mut offset = Some(0);
-        let mut place = |segment, len: Option<u64>| -> Result<Option<u64>, ZipError> {
+        let mut place = |segment: Segment, len: Option<u64>| -> Result<Option<u64>, ZipError> {
             let start = offset;
             offset = add(offset, len)?;
+            #[cfg(test)]
             segments.push(Placed {
                 segment,
                 offset: start,
                 len,
             });
+            #[cfg(not(test))]
+            drop(segment);
             Ok(start)
         };
         let mut written = Vec::with_capacity(entries.len());
@@ -314,6 +327,7 @@ impl Layout {
             limits,
             method,
             entries,
+            #[cfg(test)]
             segments,
             size: None,
         };
@@ -323,6 +337,7 @@ impl Layout {
             }
             _ => None,
         };
+        #[cfg(test)]
         layout.segments.push(Placed {
             segment: Segment::Directory,
             offset,
