@@ -2,7 +2,7 @@
 //! the feature every function here is empty.
 //!
 //! The names, labels and units are listed on
-//! [`describe_metrics`](crate::describe_metrics).
+//! `describe_metrics` (feature `metrics`).
 
 use crate::report::DownloadReport;
 

@@ -12,7 +12,7 @@
 //!   sees it as a [`Stall`], which it may abandon at its limit.
 //!
 //! The window starts small and grows with a fast client
-//! ([`window_for`](crate::chunk::window_for)).
+//! ([`crate::chunk::window_for`]).
 //!
 //! When the response is dropped (the client went away) or `send_timeout`
 //! fires, the channel closes: a running step or writer fails at its next

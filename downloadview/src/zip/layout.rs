@@ -87,7 +87,7 @@ pub(crate) fn prepare(metas: &mut [EntryMeta]) -> Result<(), ZipError> {
 ///
 /// The plan places each one (its offset and length make the archive's size
 /// and the directory's offsets) but keeps the list only in test builds
-/// ([`Layout::segments`]), whose tests check every segment's bytes: a
+/// (`Layout::segments`), whose tests check every segment's bytes: a
 /// download holds its plan to its end, and the list was a third of it
 /// (three of these per entry).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,14 +101,15 @@ pub(crate) enum Segment {
         entry: usize,
     },
     /// The entry's data descriptor (4.3.9): rendered once its CRC (and, for
-    /// deflate, its compressed size) is known, by [`Layout::descriptor`].
+    /// deflate, its compressed size) is known, by
+    /// [`Layout::descriptor_bytes`].
     Descriptor {
         /// The entry's index.
         entry: usize,
     },
     /// The central directory (4.3.12), the ZIP64 end records when needed
     /// (4.3.14, 4.3.15) and the end record (4.3.16): rendered once every
-    /// CRC is known, by [`Layout::directory`].
+    /// CRC is known, by the [`Zipper`](super::Zipper).
     Directory,
 }
 
