@@ -25,6 +25,7 @@ use suite::kinds::pattern_range;
 use suite::{
     eventually,
     kinds::FailingReader,
+    made::{make, Make, Views},
     tools::{assert_archive_download, mode_of, parse_entries, pipe_through, run, tool, Temp},
     Live,
 };
@@ -349,45 +350,15 @@ fn if_range_with_the_archives_etag() {
 // ---------------------------------------------------------------------------
 // Archives of every source kind, served by a view.
 
-type Make = Arc<dyn Fn() -> Result<VirtualFile, DownloadError> + Send + Sync>;
-
 fn reports() -> &'static Mutex<Vec<DownloadReport>> {
     static REPORTS: Mutex<Vec<DownloadReport>> = Mutex::new(Vec::new());
     &REPORTS
 }
 
-#[derive(VirtualDownloadView)]
-#[download(basename = "made.zip")]
-struct Made {
-    make: Make,
-}
-
-impl GetFile for Made {
-    fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
-        (self.make)()
-    }
-
-    fn on_download(&self, report: &DownloadReport) {
-        reports().lock().unwrap().push(report.clone());
-    }
-}
-
 fn serve(routes: Vec<(&'static str, Make)>) -> suite::TestServer {
-    suite::serve(move |cfg| {
-        for (path, make) in routes.clone() {
-            cfg.route(
-                path,
-                web::route().to(move || {
-                    let make = Arc::clone(&make);
-                    async move { Made { make } }
-                }),
-            );
-        }
-    })
-}
-
-fn make(f: impl Fn() -> Result<VirtualFile, DownloadError> + Send + Sync + 'static) -> Make {
-    Arc::new(f)
+    Views::named("made.zip")
+        .reporting_to(|report| reports().lock().unwrap().push(report.clone()))
+        .serve(routes)
 }
 
 fn every_kind(n: usize) -> Vec<(String, VirtualFile)> {

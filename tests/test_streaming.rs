@@ -18,12 +18,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::{web, HttpRequest};
 use bytes::Bytes;
-use downloadview::{AsyncSink, DownloadError, GetFile, Outcome, VirtualDownloadView, VirtualFile};
+use downloadview::{AsyncSink, Outcome, VirtualFile};
 use suite::{
     eventually,
     kinds::{endless_async_writer, pattern, EndlessAsyncReader, EndlessReader, FailingReader},
+    made::Views,
     timed::{reports_for, timed_server, Make},
 };
 use tokio::io::{AsyncRead, ReadBuf};
@@ -33,34 +33,16 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 type MakeFile = Arc<dyn Fn() -> VirtualFile + Send + Sync>;
 
-#[derive(VirtualDownloadView)]
-#[download(basename = "data.bin")]
-struct Made {
-    make: MakeFile,
-}
-
-impl GetFile for Made {
-    fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
-        Ok((self.make)())
-    }
-}
-
 fn make(f: impl Fn() -> VirtualFile + Send + Sync + 'static) -> MakeFile {
     Arc::new(f)
 }
 
 fn serve(workers: usize, routes: Vec<(&'static str, MakeFile)>) -> suite::TestServer {
-    suite::serve_with(workers, move |cfg| {
-        for (path, make) in routes.clone() {
-            cfg.route(
-                path,
-                web::get().to(move || {
-                    let make = Arc::clone(&make);
-                    async move { Made { make } }
-                }),
-            );
-        }
-    })
+    let routes = routes
+        .into_iter()
+        .map(|(path, f)| (path, suite::made::make(move || Ok(f()))))
+        .collect();
+    Views::named("data.bin").workers(workers).serve(routes)
 }
 
 // ---------------------------------------------------------------------------

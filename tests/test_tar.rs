@@ -13,12 +13,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::{web, HttpRequest};
 use bytes::Bytes;
-use downloadview::{Archive, DownloadError, GetFile, VirtualDownloadView, VirtualFile};
+use downloadview::{Archive, VirtualFile};
 
 use suite::kinds::pattern_range;
-use suite::tools::{assert_archive_download, mode_of, run, sh, tool, Temp};
+use suite::{
+    made::{Make, Views},
+    tools::{assert_archive_download, mode_of, run, sh, tool, Temp},
+};
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/demo.rs"]
@@ -242,32 +244,8 @@ fn ranges_and_a_resumed_download_are_byte_exact() {
 // ---------------------------------------------------------------------------
 // Built archives.
 
-type Make = Arc<dyn Fn() -> Result<VirtualFile, DownloadError> + Send + Sync>;
-
-#[derive(VirtualDownloadView)]
-#[download(basename = "made.tar")]
-struct Made {
-    make: Make,
-}
-
-impl GetFile for Made {
-    fn get_file(&self, _req: &HttpRequest) -> Result<VirtualFile, DownloadError> {
-        (self.make)()
-    }
-}
-
 fn serve(routes: Vec<(&'static str, Make)>) -> suite::TestServer {
-    suite::serve(move |cfg| {
-        for (path, make) in routes.clone() {
-            cfg.route(
-                path,
-                web::route().to(move || {
-                    let make = Arc::clone(&make);
-                    async move { Made { make } }
-                }),
-            );
-        }
-    })
+    Views::named("made.tar").serve(routes)
 }
 
 #[test]

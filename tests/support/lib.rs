@@ -1,7 +1,8 @@
 //! Test support for downloadview's black-box tests (the `suite` crate), one
 //! module per concern: real-socket test servers ([`server`]), a raw HTTP/1.x
 //! client that reports exactly what went over the wire ([`client`]), the demo
-//! binary as a child process ([`demo`]), captured log records ([`logs`]), what
+//! binary as a child process ([`demo`]), captured log records ([`logs`]),
+//! download views made from closures and their servers ([`made`]), what
 //! tests watch besides the wire ([`watch`]), the source kinds tests serve
 //! ([`kinds`]), a strict `multipart/byteranges` parser ([`multipart`]),
 //! downloads with a `send_timeout` whose reports are kept ([`timed`]) and
@@ -15,6 +16,7 @@ pub mod client;
 pub mod demo;
 pub mod kinds;
 pub mod logs;
+pub mod made;
 pub mod multipart;
 pub mod server;
 pub mod timed;
