@@ -141,6 +141,31 @@ run_rounds() {
   done
 }
 
+# Runs $1 rounds of one download each per case (`path name`, the rest of
+# the arguments) by curl, one at a time, appending `name round bytes
+# seconds` lines to $2. Rotated and backwards every other round, as above;
+# a dot per round when $PROGRESS is set.
+curl_rounds() {
+  local rounds=$1 out=$2
+  shift 2
+  local cases=("$@") order forward c round i k
+  for round in $(seq "$rounds"); do
+    k=$(( (round - 1) % ${#cases[@]} ))
+    order=("${cases[@]:k}" "${cases[@]:0:k}")
+    if [ $((round % 2)) -eq 0 ]; then
+      forward=("${order[@]}")
+      order=()
+      for ((i = ${#forward[@]} - 1; i >= 0; i--)); do order+=("${forward[$i]}"); done
+    fi
+    for c in "${order[@]}"; do
+      set -- $c
+      taskset -c "$CLIENT_CPU" curl -sf -o /dev/null -w "$2 $round %{size_download} %{time_total}\n" "$URL$1" >>"$out"
+    done
+    [ -n "${PROGRESS:-}" ] && printf '.'
+  done
+  true
+}
+
 has() { [[ " $PHASES " == *" $1 "* ]]; }
 touch "$OUT/cases" "$OUT/curl.txt" "$OUT/mem.txt" "$OUT/mem.sizes" "$OUT/slow.txt" "$OUT/zip.txt" "$OUT/rate.txt"
 rss_after_throughput=0 rss_before=0 rss_peak=0
@@ -174,16 +199,7 @@ run_rounds "$SINGLE_ROUNDS" "$DURATION" "${SINGLE_CASES[@]}"
 # (which reads up to 100 KiB a call, where wrk reads 8 KiB: at one
 # connection wrk's own reading shapes the server's sends, see RESULTS.md).
 echo "== one user's download, one at a time (curl): $CURL_ROUNDS rotated rounds of one 64 MiB download per route"
-CURL_CASES=("/big/?size=$SIZE64 big" "/hw/big?size=$SIZE64 hw" "/dv/agen?size=$SIZE64 agen")
-for round in $(seq "$CURL_ROUNDS"); do
-  k=$(( (round - 1) % ${#CURL_CASES[@]} ))
-  order=("${CURL_CASES[@]:k}" "${CURL_CASES[@]:0:k}")
-  [ $((round % 2)) -eq 0 ] && order=("${order[2]}" "${order[1]}" "${order[0]}")
-  for c in "${order[@]}"; do
-    set -- $c
-    taskset -c "$CLIENT_CPU" curl -sf -o /dev/null -w "$2 $round %{size_download} %{time_total}\n" "$URL$1" >>"$OUT/curl.txt"
-  done
-done
+curl_rounds "$CURL_ROUNDS" "$OUT/curl.txt" "/big/?size=$SIZE64 big" "/hw/big?size=$SIZE64 hw" "/dv/agen?size=$SIZE64 agen"
 if [ -n "$guard" ]; then kill "$guard"; wait "$guard" 2>/dev/null || true; guard=; fi
 fi
 if has large; then
@@ -224,18 +240,7 @@ echo "== archive: $ZIP_ROUNDS interleaved rounds of one 1 GiB download each from
 GIB=$((1 << 30))
 start_server
 for path in "/dv/zip?size=1048576" "/dv/tar?size=1048576" "/big/?size=1048576"; do curl -sf -o /dev/null "$URL$path"; done
-for round in $(seq "$ZIP_ROUNDS"); do
-  # Rotated, and backwards every other round: no route always goes first.
-  order=("/dv/zip?size=$GIB zip" "/dv/tar?size=$GIB tar" "/big/?size=$GIB big")
-  k=$(( (round - 1) % 3 ))
-  order=("${order[@]:k}" "${order[@]:0:k}")
-  [ $((round % 2)) -eq 0 ] && order=("${order[2]}" "${order[1]}" "${order[0]}")
-  for c in "${order[@]}"; do
-    set -- $c
-    taskset -c "$CLIENT_CPU" curl -sf -o /dev/null -w "$2 %{size_download} %{time_total}\n" "$URL$1" >>"$OUT/zip.txt"
-  done
-  printf '.'
-done
+PROGRESS=1 curl_rounds "$ZIP_ROUNDS" "$OUT/zip.txt" "/dv/zip?size=$GIB zip" "/dv/tar?size=$GIB tar" "/big/?size=$GIB big"
 echo
 stop_server
 start_server
@@ -427,7 +432,7 @@ if zips:
     pairs = {"zip": [], "tar": [], "big": []}
     for row in zips:
         if row[0] in pairs:
-            pairs[row[0]].append(int(row[1]) / float(row[2]) / 1e6)
+            pairs[row[0]].append(int(row[2]) / float(row[3]) / 1e6)
     print()
     print("| archive phase | MB/s (median) | rounds |")
     print("|---|---:|---:|")
