@@ -544,39 +544,39 @@ fn a_range_past_a_local_header_reads_its_entry_once() {
     let whole = archive(layout.clone(), &entries, &[64]).unwrap();
     // From the middle of a.bin's data: only b.bin's header needs a CRC ahead.
     let header = (30 + "a.bin".len()) as u64;
-    let ranges = [ByteRange {
-        first: header + 100,
-        last: whole.len() as u64 - 1,
-    }];
-    let mut zipper = Zipper::with_ranges(layout.clone(), &ranges).unwrap();
-    let (mut part, mut passes) = (Vec::new(), Vec::new());
-    drive_passes(
-        &mut zipper,
-        &entries,
-        &[64],
+    // The bytes of `range` and the entries that had a first pass.
+    let ranged = |range: ByteRange, stop_early: bool| {
+        let mut zipper = Zipper::with_ranges(layout.clone(), &[range]).unwrap();
+        let (mut part, mut passes) = (Vec::new(), Vec::new());
+        drive_passes(
+            &mut zipper,
+            &entries,
+            &[64],
+            stop_early,
+            &mut |_, b| part.extend_from_slice(b),
+            &mut passes,
+        )
+        .unwrap();
+        (part, passes)
+    };
+    let first = header + 100;
+    let (part, passes) = ranged(
+        ByteRange {
+            first,
+            last: whole.len() as u64 - 1,
+        },
         false,
-        &mut |_, b| part.extend_from_slice(b),
-        &mut passes,
-    )
-    .unwrap();
+    );
     assert_eq!(passes, [1]);
-    assert!(part[..] == whole[ranges[0].first as usize..]);
+    assert!(part[..] == whole[first as usize..]);
     // A range of a.bin's header alone: its first pass, and nothing after it.
-    let ranges = [ByteRange {
-        first: 14,
-        last: 17,
-    }];
-    let mut zipper = Zipper::with_ranges(layout, &ranges).unwrap();
-    let (mut part, mut passes) = (Vec::new(), Vec::new());
-    drive_passes(
-        &mut zipper,
-        &entries,
-        &[64],
+    let (part, passes) = ranged(
+        ByteRange {
+            first: 14,
+            last: 17,
+        },
         true,
-        &mut |_, b| part.extend_from_slice(b),
-        &mut passes,
-    )
-    .unwrap();
+    );
     assert_eq!(passes, [0]);
     assert_eq!(le(&part, 0, 4), u64::from(entries[0].crc(0)));
 }
