@@ -201,7 +201,8 @@ impl Assemble for Zipper {
                     } else {
                         (entry.header.crc, false)
                     };
-                    match stated.filter(|_| entry.crc_pass) {
+                    // The planned header holds 0 for a CRC a first pass gives.
+                    match stated.filter(|_| first_pass) {
                         Some(crc) => {
                             let local = records::with_local_crc(&entry.local, crc).freeze();
                             self.window.take_made(&local, out)?;
