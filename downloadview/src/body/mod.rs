@@ -11,7 +11,7 @@
 //!   through the same channel;
 //! - async sources: on the worker (an async writer's future through its
 //!   sink, `sink.rs`);
-//! - archives: their entries one after the other, through the zip
+//! - archives: their entries one after the other, through their format's
 //!   assembler (`archive.rs`);
 //! - `send_timeout`: on the worker's own timer (`timer.rs`).
 
@@ -124,7 +124,7 @@ enum Kind {
     Stream(Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, BoxError>>>>),
     /// An async writer's future.
     AsyncWriter(AsyncWriter),
-    /// A zip archive of other sources.
+    /// An archive (zip or tar) of other sources.
     Archive(Box<ArchiveBody>),
     /// The source is in the body's `send_timeout` watch.
     Watched,
