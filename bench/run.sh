@@ -75,9 +75,16 @@ stop_server() {
   fi
 }
 guard=
+# The guest's halt-polling setting, while the bench has changed it.
+HALT_POLL=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+halt_poll_saved=
+halt_guard_off() {
+  if [ -n "$guard" ]; then kill "$guard" 2>/dev/null || true; wait "$guard" 2>/dev/null || true; guard=; fi
+  if [ -n "$halt_poll_saved" ]; then echo "$halt_poll_saved" >"$HALT_POLL"; halt_poll_saved=; fi
+}
 cleanup() {
   stop_server
-  if [ -n "$guard" ]; then kill "$guard" 2>/dev/null || true; fi
+  halt_guard_off
 }
 trap cleanup EXIT
 
@@ -130,7 +137,11 @@ run_rounds() {
     fi
     for c in "${order[@]}"; do
       set -- $c
+      # The server's user and system CPU time (clock ticks) over the round.
+      read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$SERVER_PID/stat")
       taskset -c "$CLIENT_CPU" wrk -t1 -c"$3" -d"${duration}s" "$URL$2" >"$OUT/$1.$round.txt"
+      read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$SERVER_PID/stat")
+      echo "$((u1 - u0)) $((s1 - s0))" >"$OUT/$1.$round.cpu"
       printf '.'
     done
   done
@@ -186,21 +197,35 @@ if has single; then
 # connection went from 2.9-3.7 to 3.9-5.4 GB/s with a spinner of the idle
 # class on its core, while /big/, whose pull steps fill those waits, stayed
 # at 3.6-4.0). So that the routes compare what they do, not how often they
-# let the vCPU halt, a SCHED_IDLE spinner keeps the server's core awake
-# during this phase (it runs only when nothing else wants the core).
-# HALT_GUARD=0 measures without it.
+# let the vCPU halt, this phase runs with the guest's own halt polling on
+# (the cpuidle `haltpoll` driver: an idle vCPU polls up to 200 us before it
+# halts; RESULTS.md: one download at a time by curl went from 2.1-2.7 to
+# 3.9-4.2 GB/s for every route, and the three routes came within 5 % of
+# each other, as their instruction counts say they should). Where that
+# setting is not there or not writable, a SCHED_IDLE spinner keeps the
+# server's core awake instead (it runs only when nothing else wants the
+# core). Either is undone when the phase ends. HALT_GUARD=0 measures
+# without them.
+halt_guard=off
 if [ "${HALT_GUARD:-1}" = 1 ]; then
-  taskset -c "$SERVER_CPU" chrt -i 0 sh -c 'while :; do :; done' &
-  guard=$!
+  if [ -w "$HALT_POLL" ] && halt_poll_saved=$(cat "$HALT_POLL") && echo 200000 >"$HALT_POLL"; then
+    halt_guard="guest halt polling, 200 us"
+  else
+    halt_poll_saved=
+    taskset -c "$SERVER_CPU" chrt -i 0 sh -c 'while :; do :; done' &
+    guard=$!
+    halt_guard="SCHED_IDLE spinner on CPU $SERVER_CPU"
+  fi
 fi
-echo "== one user's download: $SINGLE_ROUNDS interleaved rounds of ${DURATION}s per route (64 MiB, 1 and 2 connections; halt guard ${HALT_GUARD:-1})"
+echo "== one user's download: $SINGLE_ROUNDS interleaved rounds of ${DURATION}s per route (64 MiB, 1 and 2 connections; halt guard: $halt_guard)"
 run_rounds "$SINGLE_ROUNDS" "$DURATION" "${SINGLE_CASES[@]}"
+for c in "${SINGLE_CASES[@]}"; do set -- $c; echo "$1 $DURATION"; done >"$OUT/single"
 # The same download as a user's client makes it: one at a time, by curl
 # (which reads up to 100 KiB a call, where wrk reads 8 KiB: at one
 # connection wrk's own reading shapes the server's sends, see RESULTS.md).
 echo "== one user's download, one at a time (curl): $CURL_ROUNDS rotated rounds of one 64 MiB download per route"
 curl_rounds "$CURL_ROUNDS" "$OUT/curl.txt" "/big/?size=$SIZE64 big" "/hw/big?size=$SIZE64 hw" "/dv/agen?size=$SIZE64 agen"
-if [ -n "$guard" ]; then kill "$guard"; wait "$guard" 2>/dev/null || true; guard=; fi
+halt_guard_off
 fi
 if has large; then
 echo "== large downloads: $ROUNDS interleaved rounds of ${DURATION}s per route"
@@ -329,7 +354,7 @@ echo
 fi
 
 python3 - "$OUT" "$rss_before" "$rss_peak" "$rss_after_throughput" "$STALLED" <<'EOF'
-import re, statistics, sys
+import os, re, statistics, sys
 
 out = sys.argv[1]
 rss_before, rss_peak, rss_tp, stalled = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
@@ -359,6 +384,25 @@ if rows:
     print("|---|---:|---:|---:|---:|")
 for name, (reqs, mbs, errors) in rows.items():
     print(f"| {name} | {len(reqs)} | {statistics.median(reqs):,.0f} | {statistics.median(mbs):,.1f} | {errors} |")
+
+# Where the server's CPU went in the one-user phase, per GB sent: user space
+# is what the routes' code does (downloadview's, actix's), system time the
+# kernel's sending, which on loopback also runs much of the client's TCP
+# receive path on the server's core (RESULTS.md).
+single = dict(line.split() for line in open(f"{out}/single")) if os.path.exists(f"{out}/single") else {}
+if single:
+    tick = os.sysconf("SC_CLK_TCK")
+    print()
+    print("| route | server user CPU, ms per GB (median) | server system CPU, ms per GB (median) |")
+    print("|---|---:|---:|")
+    for name, duration in single.items():
+        user, system = [], []
+        for r, mb in enumerate(rows[name][1], 1):
+            u, s = map(int, open(f"{out}/{name}.{r}.cpu").read().split())
+            gb = mb * float(duration) / 1e3
+            user.append(u / tick * 1e3 / gb)
+            system.append(s / tick * 1e3 / gb)
+        print(f"| {name} | {statistics.median(user):,.0f} | {statistics.median(system):,.0f} |")
 
 # Each target compares two routes that ran next to each other in every round (the
 # order alternates): the ratio is the median of the per-round ratios, so that
