@@ -123,18 +123,27 @@ CASES=(
 # even rounds run it backwards (ABBA): no route always follows the same
 # neighbour (e.g. /dv/small after the 13 MB routes, whose memory and socket
 # teardown would then always land on it) nor always runs first.
+# Sets `order` to the cases ($3...) in the order of round $1: rotated by one
+# every $2 rounds, and backwards every other round.
+rotate() {
+  local round=$1 period=$2
+  shift 2
+  local cases=("$@") k i
+  k=$(( (round - 1) / period % ${#cases[@]} ))
+  order=("${cases[@]:k}" "${cases[@]:0:k}")
+  if [ $((round % 2)) -eq 0 ]; then
+    cases=("${order[@]}")
+    order=()
+    for ((i = ${#cases[@]} - 1; i >= 0; i--)); do order+=("${cases[$i]}"); done
+  fi
+}
+
 run_rounds() {
   local rounds=$1 duration=$2
   shift 2
-  local cases=("$@") cases_fwd order c round i k
+  local cases=("$@") order c round
   for round in $(seq "$rounds"); do
-    k=$(( (round - 1) / 2 % ${#cases[@]} ))
-    order=("${cases[@]:k}" "${cases[@]:0:k}")
-    if [ $((round % 2)) -eq 0 ]; then
-      cases_fwd=("${order[@]}")
-      order=()
-      for ((i = ${#cases_fwd[@]} - 1; i >= 0; i--)); do order+=("${cases_fwd[$i]}"); done
-    fi
+    rotate "$round" 2 "${cases[@]}"
     for c in "${order[@]}"; do
       set -- $c
       # The server's user and system CPU time (clock ticks) over the round.
@@ -159,15 +168,9 @@ run_rounds() {
 curl_rounds() {
   local rounds=$1 out=$2
   shift 2
-  local cases=("$@") order forward c round i k
+  local cases=("$@") order c round
   for round in $(seq "$rounds"); do
-    k=$(( (round - 1) % ${#cases[@]} ))
-    order=("${cases[@]:k}" "${cases[@]:0:k}")
-    if [ $((round % 2)) -eq 0 ]; then
-      forward=("${order[@]}")
-      order=()
-      for ((i = ${#forward[@]} - 1; i >= 0; i--)); do order+=("${forward[$i]}"); done
-    fi
+    rotate "$round" 1 "${cases[@]}"
     for c in "${order[@]}"; do
       set -- $c
       taskset -c "$CLIENT_CPU" curl -sf -o /dev/null -w "$2 $round %{size_download} %{time_total}\n" "$URL$1" >>"$out"
