@@ -138,6 +138,9 @@ rotate() {
   fi
 }
 
+# The server's user and system CPU time so far, in clock ticks.
+server_ticks() { awk '{print $14, $15}' "/proc/$SERVER_PID/stat"; }
+
 run_rounds() {
   local rounds=$1 duration=$2
   shift 2
@@ -147,9 +150,9 @@ run_rounds() {
     for c in "${order[@]}"; do
       set -- $c
       # The server's user and system CPU time (clock ticks) over the round.
-      read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$SERVER_PID/stat")
+      read -r u0 s0 < <(server_ticks)
       taskset -c "$CLIENT_CPU" wrk -t1 -c"$3" -d"${duration}s" "$URL$2" >"$OUT/$1.$round.txt"
-      read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$SERVER_PID/stat")
+      read -r u1 s1 < <(server_ticks)
       echo "$((u1 - u0)) $((s1 - s0))" >"$OUT/$1.$round.cpu"
       printf '.'
     done
