@@ -247,6 +247,12 @@ impl<'a> Batch<'a> {
         }
     }
 
+    /// The spare buffers offered to this run and not used yet.
+    #[cfg(test)]
+    pub(crate) fn spares(&self) -> usize {
+        self.spares.len()
+    }
+
     /// Whether a pull step should return now: the response's window is full
     /// (checked at each hand-over, so reading this is free).
     #[inline(always)]
