@@ -690,7 +690,8 @@ mod tests {
         );
     }
 
-    /// A component that is safe: no `/`, `\`, control character, not dots only.
+    /// A component that is safe: no `/`, `\`, control character, not dots
+    /// only, not a Windows device name (`AUX`, `com1.txt`).
     fn safe_component() -> impl Strategy<Value = String> {
         prop_oneof![
             "[a-zA-Z0-9_. -]{1,8}",
@@ -699,6 +700,7 @@ mod tests {
             Just("a:b".to_owned()),
         ]
         .prop_filter("not dots only", |c| !c.bytes().all(|b| b == b'.'))
+        .prop_filter("not a device name", |c| !is_device_name(c))
     }
 
     fn safe_name() -> impl Strategy<Value = String> {
