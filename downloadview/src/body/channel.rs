@@ -294,12 +294,12 @@ fn run_steps(channel: Arc<Channel>, mut parked: Parked) {
                     // go on with the thread we have.
                     continue;
                 }
-                // No spare is kept while the source waits: a stalled client
-                // holds its window and nothing more.
                 parked.spare_hint = match parked.spares.len() {
                     0 => usize::MAX,
                     left => offered.saturating_sub(left) + 1,
                 };
+                // No spare is kept while the source waits: a stalled client
+                // holds its window and nothing more.
                 parked.spares.clear();
                 state.parked = Some(parked);
                 state.stepping = false;
@@ -613,7 +613,7 @@ mod tests {
     }
 
     /// A source that records how many spare buffers each step is offered,
-    /// then hands over `item`s (or, with `read`, reads zeros) until paused.
+    /// then hands over `item`s (without one, reads zeros) until paused.
     struct Offered {
         item: Option<Bytes>,
         offered: Arc<Mutex<Vec<usize>>>,
