@@ -630,6 +630,7 @@ mod signed;
 mod sink;
 mod tar;
 pub mod test;
+mod timeout;
 mod trace;
 mod view;
 mod writer_pool;

@@ -33,12 +33,12 @@ use std::{
 
 use bytes::{Bytes, BytesMut};
 
-use super::timer::Abandoned;
 use crate::{
     chunk::{
         gone, into_io, window_for, Batch, Demand, Outlet, Pace, Pull, Pulled, MIN_CHUNK, MIN_WINDOW,
     },
     file::WriteFn,
+    timeout::Abandoned,
     trace::Scope,
     writer_pool::{self, Stall},
 };

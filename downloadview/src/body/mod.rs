@@ -13,12 +13,12 @@
 //!   sink, `sink.rs`);
 //! - archives: their entries one after the other, through their format's
 //!   assembler (`archive.rs`);
-//! - `send_timeout`: on the worker's own timer (`timer.rs`).
+//! - `send_timeout`: on the worker's own timer (`timeout.rs`), which holds
+//!   the source of a streaming body that has one.
 
 mod archive;
 mod channel;
 mod range;
-mod timer;
 
 use std::{
     collections::VecDeque,
@@ -40,14 +40,11 @@ use crate::{
     rate::{Pacer, Rate},
     report::{track::Tracker, Outcome},
     sink::AsyncWriter,
+    timeout::{Abandoned, Watch, Watched},
     trace::Scope,
 };
 
-use self::{
-    archive::ArchiveBody,
-    channel::Receiver,
-    timer::{Abandoned, Watch},
-};
+use self::{archive::ArchiveBody, channel::Receiver};
 
 /// The body of every response a download view gives.
 ///
@@ -103,7 +100,7 @@ struct Body {
     send_timeout: Option<Duration>,
     /// The `send_timeout` watch of a streaming body: it holds the source
     /// (`kind` is then `Watched`) and the tracker.
-    watch: Option<Rc<Watch>>,
+    watch: Option<Rc<Watch<Kind>>>,
     /// The span the response was created in, entered while the source is
     /// polled (an async source runs the user's code there).
     scope: Scope,
@@ -111,8 +108,10 @@ struct Body {
     pacer: Option<Box<Pacer>>,
 }
 
+#[derive(Default)]
 enum Kind {
-    /// No body by design (304).
+    /// No body by design (304); the empty source, left where one was.
+    #[default]
     None,
     /// A HEAD answer: announces GET's size, yields nothing, runs nothing.
     Head,
@@ -230,7 +229,7 @@ impl Kind {
     }
 }
 
-impl Kind {
+impl Watched for Kind {
     /// Whether its writer closure was abandoned by the writer pool at its
     /// limit (for an archive, the writer of the entry being produced).
     fn evicted(&self) -> bool {
@@ -241,7 +240,6 @@ impl Kind {
         }
     }
 
-    /// What it is, for `Debug`.
     fn name(&self) -> &'static str {
         match self {
             Kind::None => "none",

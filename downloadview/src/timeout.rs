@@ -39,7 +39,6 @@ use std::{
 
 use tokio::runtime::{Handle, RuntimeFlavor};
 
-use super::Kind;
 use crate::report::{track::Tracker, Outcome};
 
 /// How often a worker looks at its watches: a timeout fires within a quarter
@@ -89,11 +88,20 @@ impl Abandoned {
     }
 }
 
+/// What a [`Watch`] holds: a body's source (`body::Kind`). Its default is
+/// the empty source, left in its place once it ended or was abandoned.
+pub(crate) trait Watched: Default + 'static {
+    /// Whether the writer pool abandoned its writer closure at its limit.
+    fn evicted(&self) -> bool;
+    /// What it is, for `Debug`.
+    fn name(&self) -> &'static str;
+}
+
 /// One watched download, shared by its body and its worker's ticker.
-pub(crate) struct Watch {
+pub(crate) struct Watch<S> {
     timeout: Duration,
-    /// The source (`Kind::None` once it ended or was abandoned).
-    kind: RefCell<Kind>,
+    /// The source (the empty one once it ended or was abandoned).
+    kind: RefCell<S>,
     /// The report, sent by whoever ends the download first.
     tracker: RefCell<Option<Tracker>>,
     /// Body bytes handed to actix so far.
@@ -109,10 +117,10 @@ pub(crate) struct Watch {
     ticked: Cell<bool>,
 }
 
-impl Watch {
+impl<S: Watched> Watch<S> {
     /// Watches `kind` from now on; the timer is this thread's ticker when it
     /// has one.
-    pub(crate) fn start(timeout: Duration, kind: Kind, tracker: Option<Tracker>) -> Rc<Watch> {
+    pub(crate) fn start(timeout: Duration, kind: S, tracker: Option<Tracker>) -> Rc<Self> {
         let watch = Rc::new(Watch {
             timeout,
             kind: RefCell::new(kind),
@@ -124,12 +132,13 @@ impl Watch {
             since: Cell::new(Instant::now()),
             ticked: Cell::new(false),
         });
-        watch.ticked.set(register(&watch));
+        let timed: Rc<dyn Timed> = watch.clone();
+        watch.ticked.set(register(Rc::downgrade(&timed)));
         watch
     }
 
     /// The source, to poll.
-    pub(crate) fn kind(&self) -> std::cell::RefMut<'_, Kind> {
+    pub(crate) fn kind(&self) -> std::cell::RefMut<'_, S> {
         self.kind.borrow_mut()
     }
 
@@ -140,7 +149,7 @@ impl Watch {
 
     /// Drops the source now (it ended, or the body failed).
     pub(crate) fn drop_source(&self) {
-        let source = self.kind.replace(Kind::None);
+        let source = self.kind.take();
         drop(source);
     }
 
@@ -183,8 +192,21 @@ impl Watch {
             tracker.end(outcome, bytes, error);
         }
     }
+}
 
+/// A watch as its ticker sees it, whatever its source.
+trait Timed {
     /// Whether the download is to be abandoned at `now`, and why.
+    fn due(&self, now: Instant) -> Option<Abandoned>;
+    /// Drops the source and reports the download, once.
+    fn abandon(&self, why: Abandoned);
+    /// Whether it was abandoned already.
+    fn is_abandoned(&self) -> bool;
+    /// No ticker looks at it any more: its body does, when polled.
+    fn untick(&self);
+}
+
+impl<S: Watched> Timed for Watch<S> {
     fn due(&self, now: Instant) -> Option<Abandoned> {
         if self.abandoned.get().is_some() {
             return None;
@@ -202,7 +224,6 @@ impl Watch {
             .then_some(Abandoned::TimedOut(self.timeout))
     }
 
-    /// Drops the source and reports the download, once.
     fn abandon(&self, why: Abandoned) {
         if self.abandoned.get().is_some() {
             return;
@@ -213,19 +234,27 @@ impl Watch {
         }
         // Taken out first: the source's `Drop` runs with no borrow held.
         let source = match self.kind.try_borrow_mut() {
-            Ok(mut kind) => std::mem::replace(&mut *kind, Kind::None),
+            Ok(mut kind) => std::mem::take(&mut *kind),
             // Only while the body polls it (a watch without a ticker, looked
             // at from the body's poll): the body drops it when it sees why.
-            Err(_) => Kind::None,
+            Err(_) => S::default(),
         };
         drop(source);
         self.end(Outcome::ClientGone, self.sent.get(), Some(why.to_string()));
+    }
+
+    fn is_abandoned(&self) -> bool {
+        self.abandoned.get().is_some()
+    }
+
+    fn untick(&self) {
+        self.ticked.set(false);
     }
 }
 
 /// The watches of this thread, and whether its ticker runs.
 struct Ticker {
-    watched: Vec<Weak<Watch>>,
+    watched: Vec<Weak<dyn Timed>>,
     running: bool,
     /// The runtime has no timer: no ticker on this thread.
     unavailable: bool,
@@ -243,7 +272,7 @@ thread_local! {
 
 /// Hands `watch` to this thread's ticker, started if it is not running;
 /// `false` when this thread runs no current-thread runtime with a timer.
-fn register(watch: &Rc<Watch>) -> bool {
+fn register(watch: Weak<dyn Timed>) -> bool {
     let runtime = match Handle::try_current() {
         Ok(runtime) if runtime.runtime_flavor() == RuntimeFlavor::CurrentThread => runtime,
         _ => return false,
@@ -254,7 +283,7 @@ fn register(watch: &Rc<Watch>) -> bool {
             if ticker.unavailable {
                 return false;
             }
-            ticker.watched.push(Rc::downgrade(watch));
+            ticker.watched.push(watch);
             if !ticker.running {
                 ticker.running = true;
                 // On a current-thread runtime every task runs on the thread
@@ -291,7 +320,7 @@ fn give_up() {
         std::mem::take(&mut ticker.watched)
     });
     for watch in watched.iter().filter_map(Weak::upgrade) {
-        watch.ticked.set(false);
+        watch.untick();
     }
 }
 
@@ -305,7 +334,7 @@ fn look(now: Instant) -> bool {
             let Some(watch) = watch.upgrade() else {
                 return false; // the download ended
             };
-            if watch.abandoned.get().is_some() {
+            if watch.is_abandoned() {
                 return false;
             }
             match watch.due(now) {
@@ -334,21 +363,29 @@ fn look(now: Instant) -> bool {
 mod tests {
     use super::*;
 
-    struct Flag(Rc<Cell<bool>>);
-    impl Drop for Flag {
+    /// A source that flags its drop (`None`: the empty source).
+    #[derive(Default)]
+    struct Flagged(Option<Rc<Cell<bool>>>);
+
+    impl Drop for Flagged {
         fn drop(&mut self) {
-            self.0.set(true);
+            if let Some(dropped) = &self.0 {
+                dropped.set(true);
+            }
         }
     }
 
-    /// A stream that never yields and flags its drop.
-    fn pending_stream(dropped: &Rc<Cell<bool>>) -> Kind {
-        let flag = Flag(Rc::clone(dropped));
-        let stream = futures_util::stream::poll_fn(move |_| {
-            let _ = &flag;
-            std::task::Poll::<Option<Result<bytes::Bytes, crate::chunk::BoxError>>>::Pending
-        });
-        Kind::Stream(Box::pin(stream))
+    impl Watched for Flagged {
+        fn evicted(&self) -> bool {
+            false
+        }
+        fn name(&self) -> &'static str {
+            "flagged"
+        }
+    }
+
+    fn flagged(dropped: &Rc<Cell<bool>>) -> Flagged {
+        Flagged(Some(Rc::clone(dropped)))
     }
 
     fn current_thread() -> tokio::runtime::Runtime {
@@ -374,14 +411,14 @@ mod tests {
         current_thread().block_on(async {
             let dropped = Rc::new(Cell::new(false));
             let timeout = Duration::from_millis(600);
-            let watch = Watch::start(timeout, pending_stream(&dropped), None);
+            let watch = Watch::start(timeout, flagged(&dropped), None);
             assert!(watch.ticked.get(), "a current-thread runtime ticks");
             watch.progress(100); // the client took bytes, then nothing
             tokio::time::sleep(Duration::from_millis(100)).await;
             assert!(!dropped.get(), "not before the timeout");
             assert!(until(|| dropped.get()).await, "dropped by the ticker");
             assert_eq!(watch.abandoned(), Some(Abandoned::TimedOut(timeout)));
-            assert!(matches!(*watch.kind(), Kind::None));
+            assert!(watch.kind().0.is_none(), "the empty source in its place");
             // No watch left: the ticker ends.
             assert!(until(|| !TICKER.with(|t| t.borrow().running)).await);
         });
@@ -391,7 +428,7 @@ mod tests {
     fn progress_and_a_slow_source_keep_a_download_alive() {
         current_thread().block_on(async {
             let dropped = Rc::new(Cell::new(false));
-            let watch = Watch::start(Duration::from_millis(600), pending_stream(&dropped), None);
+            let watch = Watch::start(Duration::from_millis(600), flagged(&dropped), None);
             // Progress every 200 ms for 1.6 s, then a source that takes as long.
             for i in 1..=8u64 {
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -412,7 +449,7 @@ mod tests {
     fn without_a_ticker_the_watch_is_checked_when_polled() {
         // No runtime at all: the body's own polls look at the watch.
         let dropped = Rc::new(Cell::new(false));
-        let watch = Watch::start(Duration::from_millis(50), pending_stream(&dropped), None);
+        let watch = Watch::start(Duration::from_millis(50), flagged(&dropped), None);
         assert!(!watch.ticked.get());
         assert_eq!(watch.abandoned(), None);
         std::thread::sleep(Duration::from_millis(80));
