@@ -1,6 +1,8 @@
 //! Archives: a zip of several [`VirtualFile`]s, itself a
 //! `VirtualFile` that any view can serve.
 
+mod body;
+
 use std::{error::Error as StdError, fmt, time::SystemTime};
 
 use actix_web::http::header::EntityTag;
@@ -16,6 +18,8 @@ use crate::{
     zip::{self, EntryMeta, Layout, Method, ZipError, Zipper},
     DownloadError, VirtualFile,
 };
+
+pub(crate) use self::body::{ArchiveBody, Entry};
 
 /// A zip archive of virtual files, streamed: "download all as a zip".
 ///
@@ -504,7 +508,7 @@ impl Plan {
 
 /// A planned archive being produced: the assembler of its format (zip's
 /// [`Zipper`], tar's [`Tarrer`], or that through gzip), which the archive
-/// body (`body/archive.rs`) feeds with the entries' bytes.
+/// body (`archive/body.rs`) feeds with the entries' bytes.
 pub(crate) enum Assembler {
     Zip(Zipper),
     Tar(Tarrer),

@@ -11,12 +11,11 @@
 //!   through the same channel;
 //! - async sources: on the worker (an async writer's future through its
 //!   sink, `sink.rs`);
-//! - archives: their entries one after the other, through their format's
-//!   assembler (`archive.rs`);
+//! - archives: their entries one after the other, each run as above,
+//!   through their format's assembler (`archive/body.rs`);
 //! - `send_timeout`: on the worker's own timer (`timeout.rs`), which holds
 //!   the source of a streaming body that has one.
 
-mod archive;
 mod channel;
 mod range;
 
@@ -34,6 +33,7 @@ use actix_web::body::{BodySize, BoxBody, MessageBody};
 use bytes::Bytes;
 
 use crate::{
+    archive::{ArchiveBody, Entry},
     async_read::AsyncReadStream,
     chunk::{window_for, BoxError, Reader, Regenerated, CHUNK},
     file::Source,
@@ -44,7 +44,7 @@ use crate::{
     trace::Scope,
 };
 
-use self::{archive::ArchiveBody, channel::Receiver};
+use self::channel::Receiver;
 
 /// The body of every response a download view gives.
 ///
@@ -124,7 +124,7 @@ enum Kind {
     /// An async writer's future.
     AsyncWriter(AsyncWriter),
     /// An archive (zip or tar) of other sources.
-    Archive(Box<ArchiveBody>),
+    Archive(Box<ArchiveBody<Kind>>),
     /// The source is in the body's `send_timeout` watch.
     Watched,
     /// Any other actix body (error pages).
@@ -182,8 +182,8 @@ impl Slices {
     }
 }
 
-impl Kind {
-    /// How `source` runs.
+/// How the body runs a source; an archive runs each of its entries so.
+impl Entry for Kind {
     fn of(source: Source) -> Kind {
         match source {
             Source::Bytes(bytes) => Kind::Slices(Slices::one(bytes)),
@@ -208,7 +208,12 @@ impl Kind {
         }
     }
 
-    /// The next chunk.
+    fn start(&self) {
+        if let Kind::Channel(receiver) = self {
+            receiver.start();
+        }
+    }
+
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
         match self {
             Kind::None | Kind::Head | Kind::Watched => Poll::Ready(None),

@@ -7,7 +7,7 @@
 //!   as a pull source, a step at a time on the blocking pool like any other.
 //! - Async offset-aware sources: their parts as a stream, on the worker.
 //! - Archive: produced from its start through the format's assembler, which
-//!   keeps the bytes of the parts (`body/archive.rs`).
+//!   keeps the bytes of the parts (`archive/body.rs`).
 //!
 //! The exact length is declared, so the size enforcement aborts the
 //! connection when a source comes up short.
@@ -16,9 +16,9 @@ use std::io;
 
 use bytes::Bytes;
 
-use super::{ArchiveBody, DownloadBody, Kind, Receiver, Slices};
+use super::{DownloadBody, Kind, Receiver, Slices};
 use crate::{
-    archive::Assembler,
+    archive::{ArchiveBody, Assembler},
     chunk::{BoxError, Items},
     file::Source,
     multipart::{Multipart, Part},

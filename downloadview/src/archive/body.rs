@@ -1,5 +1,6 @@
 //! Archive bodies: the entries' sources run one after the other,
-//! each as its own kind runs, and their bytes go through the format's
+//! each as the response body runs its own source ([`Entry`], which
+//! `body::Kind` implements), and their bytes go through the format's
 //! assembler ([`Assembler`]: zip's, tar's, or tar's through gzip),
 //! which adds the headers (and a zip's descriptors and directory) and keeps
 //! only the bytes of the requested ranges.
@@ -28,9 +29,8 @@ use std::{
 
 use bytes::{Bytes, BytesMut};
 
-use super::Kind;
+use super::Assembler;
 use crate::{
-    archive::Assembler,
     assemble::{Piece, PieceBytes, Step},
     file::{Packed, Packing, Source},
 };
@@ -125,23 +125,34 @@ const AHEAD_ENTRY: u64 = 16 * 1024;
 /// stalls holds besides its current entry's window.
 const AHEAD_BYTES: u64 = 64 * 1024;
 
+/// How an archive runs the source of each entry: as the response body runs
+/// any source (`body::Kind`).
+pub(crate) trait Entry: Sized {
+    /// How `source` runs.
+    fn of(source: Source) -> Self;
+    /// Starts a blocking source's first step now, before its turn ([`AHEAD`]).
+    fn start(&self);
+    /// The entry's next chunk.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>>;
+}
+
 /// An entry not reached yet.
-struct Upcoming {
-    run: Run,
+struct Upcoming<E> {
+    run: Run<E>,
     /// A second reader of its source, for a first pass.
     first_pass: Option<Source>,
     size: Option<u64>,
 }
 
 /// How an upcoming entry runs.
-enum Run {
+enum Run<E> {
     /// Started at its turn.
     Later(Source),
     /// Started ahead ([`AHEAD`]).
-    Started(Kind),
+    Started(E),
 }
 
-impl Upcoming {
+impl<E> Upcoming<E> {
     /// Whether it is worth starting ahead: a small blocking source of known size.
     fn small_blocking(&self) -> bool {
         let small = self.size.is_some_and(|size| size <= AHEAD_ENTRY);
@@ -153,12 +164,12 @@ impl Upcoming {
     }
 }
 
-pub(crate) struct ArchiveBody {
+pub(crate) struct ArchiveBody<E> {
     assembler: Assembler,
     /// The entries not reached yet, in order.
-    entries: VecDeque<Upcoming>,
+    entries: VecDeque<Upcoming<E>>,
     /// The entry being produced.
-    current: Option<Kind>,
+    current: Option<E>,
     /// Archive bytes ready to send.
     out: VecDeque<Bytes>,
     pieces: Vec<Piece>,
@@ -172,7 +183,7 @@ pub(crate) struct ArchiveBody {
     failed: Option<io::Error>,
 }
 
-impl ArchiveBody {
+impl<E: Entry> ArchiveBody<E> {
     /// The whole archive.
     pub(crate) fn new(packed: Packed) -> Self {
         let Packed { plan, entries, .. } = packed;
@@ -254,17 +265,15 @@ impl ArchiveBody {
                 return;
             }
             if let Run::Later(source) = &mut entry.run {
-                let kind = Kind::of(std::mem::replace(source, Source::Bytes(Bytes::new())));
-                if let Kind::Channel(receiver) = &kind {
-                    receiver.start();
-                }
-                entry.run = Run::Started(kind);
+                let entry_run = E::of(std::mem::replace(source, Source::Bytes(Bytes::new())));
+                entry_run.start();
+                entry.run = Run::Started(entry_run);
             }
         }
     }
 
     /// The entry being produced, if any.
-    pub(crate) fn current(&self) -> Option<&Kind> {
+    pub(crate) fn current(&self) -> Option<&E> {
         self.current.as_ref()
     }
 
@@ -331,8 +340,8 @@ impl ArchiveBody {
                             return fail("the archive has more entries than sources");
                         };
                         self.current = Some(match entry.run {
-                            Run::Later(source) => Kind::of(source),
-                            Run::Started(kind) => kind,
+                            Run::Later(source) => E::of(source),
+                            Run::Started(started) => started,
                         });
                         self.take_pieces(None);
                         self.start_ahead();
@@ -347,7 +356,7 @@ impl ArchiveBody {
                                 "an archive entry asked for a first pass cannot be read twice",
                             );
                         };
-                        self.current = Some(Kind::of(source));
+                        self.current = Some(E::of(source));
                         self.take_pieces(None);
                     }
                     Ok(Step::Skip(_)) => {
@@ -362,7 +371,7 @@ impl ArchiveBody {
                     }
                     Err(err) => return fail(err.to_string()),
                 },
-                Some(kind) => match kind.poll(cx) {
+                Some(entry) => match entry.poll(cx) {
                     Poll::Ready(Some(Ok(chunk))) => {
                         if let Err(err) = self.assembler.feed(&chunk, &mut self.pieces) {
                             return fail(err.to_string());
