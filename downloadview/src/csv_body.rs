@@ -25,7 +25,7 @@ use futures_core::Stream;
 use serde::Serialize;
 
 use crate::{
-    chunk::{into_io, Batch, BoxError, Pull, Pulled},
+    chunk::{into_io, window_for, Batch, BoxError, Pull, Pulled},
     file::Source,
     VirtualFile,
 };
@@ -35,9 +35,6 @@ const TEXT_CSV: &str = "text/csv; charset=utf-8";
 
 /// The `csv` crate's own buffer: what serializing may add past a pause.
 const CSV_BUFFER: usize = 4 * 1024;
-
-/// How many bytes of a stream's records are gathered before they are sent.
-const STREAM_CHUNK: usize = 16 * 1024;
 
 impl VirtualFile {
     /// Serializable records as a CSV file (feature `csv`): `text/csv`, one
@@ -116,6 +113,7 @@ impl VirtualFile {
             buffer,
             ended: false,
             failed: None,
+            sent: 0,
         })))
         .with_content_type(TEXT_CSV)
     }
@@ -190,6 +188,8 @@ struct CsvStream<S> {
     ended: bool,
     /// The stream's error, sent after the rows before it.
     failed: Option<BoxError>,
+    /// Bytes handed to the body so far: the chunk size follows them.
+    sent: u64,
 }
 
 impl<S> CsvStream<S> {
@@ -197,7 +197,20 @@ impl<S> CsvStream<S> {
     fn take(&mut self) -> io::Result<Option<Bytes>> {
         self.writer.flush()?;
         let mut buffer = self.buffer.borrow_mut();
+        self.sent += buffer.len() as u64;
         Ok((!buffer.is_empty()).then(|| Bytes::from(std::mem::take(&mut *buffer))))
+    }
+
+    /// How many bytes of records are gathered before they are sent: the
+    /// engine's chunk for a client that has taken `sent` bytes (16 KiB at
+    /// first, so that a client that stalls early holds no more in actix's
+    /// write buffer than with other sources; 64 KiB once it has shown that
+    /// it reads). A million records (24.7 MB) by curl over loopback, one
+    /// worker, median of 30 rotated rounds: 0.137 s in 4 KiB chunks, 0.074 s
+    /// in 16 KiB, 0.071 s in 64 KiB; again, 16 KiB 0.071 s, 64 KiB 0.068 s,
+    /// and this 0.069 s.
+    fn chunk(&self) -> usize {
+        window_for(self.sent).1
     }
 }
 
@@ -221,7 +234,7 @@ where
                     if let Err(err) = this.writer.serialize(record) {
                         return Poll::Ready(Some(Err(csv_to_io(err).into())));
                     }
-                    if this.buffer.borrow().len() + CSV_BUFFER >= STREAM_CHUNK {
+                    if this.buffer.borrow().len() + CSV_BUFFER >= this.chunk() {
                         return Poll::Ready(this.take().map_err(Into::into).transpose());
                     }
                 }
@@ -248,5 +261,56 @@ where
             }
         }
         Poll::Ready(this.take().map_err(Into::into).transpose())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt as _;
+
+    use super::*;
+    use crate::chunk::{CHUNK, MIN_CHUNK};
+
+    #[derive(Serialize)]
+    struct Row {
+        id: u32,
+        name: String,
+    }
+
+    #[tokio::test]
+    async fn a_record_stream_is_sent_in_small_chunks_first_and_the_engines_largest_later() {
+        let rows = (0..400_000u32).map(|id| {
+            Ok::<_, io::Error>(Row {
+                id,
+                name: format!("customer {}", id % 97),
+            })
+        });
+        let Source::Stream(mut stream) =
+            VirtualFile::from_csv_stream(futures_util::stream::iter(rows)).source
+        else {
+            panic!("a record stream is an async stream");
+        };
+        let mut chunks = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            chunks.push(chunk.unwrap().len());
+        }
+        let total: usize = chunks.iter().sum();
+        assert!(total > 6 << 20, "past the small chunks: {total} bytes");
+        let mut offset = 0;
+        for (i, &len) in chunks.iter().enumerate() {
+            let chunk = window_for(offset as u64).1;
+            // Gathered up to the chunk, less the csv writer's own buffer,
+            // then that buffer flushed: never much more than the chunk.
+            assert!(len <= chunk + 1024, "chunk {i} at {offset}: {len}");
+            if i + 1 < chunks.len() {
+                assert!(
+                    len + 2 * CSV_BUFFER >= chunk,
+                    "chunk {i} at {offset}: {len}"
+                );
+            }
+            offset += len;
+        }
+        assert!(chunks[0] <= MIN_CHUNK + 1024);
+        assert!(chunks[chunks.len() - 2] + 2 * CSV_BUFFER >= CHUNK);
     }
 }
