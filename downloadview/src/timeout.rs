@@ -132,8 +132,8 @@ impl<S: Watched> Watch<S> {
             since: Cell::new(Instant::now()),
             ticked: Cell::new(false),
         });
-        let timed: Rc<dyn Timed> = watch.clone();
-        watch.ticked.set(register(Rc::downgrade(&timed)));
+        let timed: Weak<Self> = Rc::downgrade(&watch);
+        watch.ticked.set(register(timed));
         watch
     }
 
