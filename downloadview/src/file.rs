@@ -292,12 +292,14 @@ impl VirtualFile {
     /// client holds one window, not the rest of a large item). A generator
     /// that ignores its offset sends wrong bytes.
     ///
-    /// Keep items at 64 KiB or less. An item larger than the room left in
-    /// the client's window is cut there (the bytes that fit are copied, the
-    /// rest is dropped) and the next step starts the generator again at the
-    /// cut. The room is 32 KiB for the first 4.5 MiB of a download and up
-    /// to 1 MiB after, so items of 1 MiB would each be generated about 32
-    /// times during the first 4.5 MiB, and again at most steps after it:
+    /// Keep items at 64 KiB or less: such an item is always handed over
+    /// whole. A larger item that does not fit the room left in the client's
+    /// window is cut there, rounded up to 64 KiB (the bytes that fit are
+    /// copied, the rest is dropped) and the next step starts the generator
+    /// again at the cut. The room is 32 KiB for the first 4.5 MiB of a
+    /// download and up to 1 MiB after, so items of 1 MiB would each be
+    /// generated about 16 times during the first 4.5 MiB, and again at most
+    /// steps after it:
     /// with a generator that fetches each item (a ranged read from a
     /// remote store), that is a fetch per step. Such a source is better
     /// served by [`from_async_generator`](Self::from_async_generator),

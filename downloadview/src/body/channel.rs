@@ -289,9 +289,12 @@ fn run_steps(channel: Arc<Channel>, mut parked: Parked) {
         }
         match result {
             Ok(Pulled::More) => {
-                if low_water(&channel.demand) {
-                    // The response drained the queue while this step ran:
-                    // go on with the thread we have.
+                // The response drained the queue while this step ran (and
+                // refills ahead), or found it empty and waits: go on with
+                // the thread we have.
+                if state.waker.is_some()
+                    || (channel.demand.refills_ahead() && low_water(&channel.demand))
+                {
                     continue;
                 }
                 parked.spare_hint = match parked.spares.len() {
@@ -397,7 +400,7 @@ impl Receiver {
         if let Some(chunk) = state.queue.pop_front() {
             demand.queued.fetch_sub(chunk.len(), Ordering::Relaxed);
             self.taken += chunk.len() as u64;
-            if low_water(demand) {
+            if demand.refills_ahead() && low_water(demand) {
                 self.refill(state);
             }
             return Poll::Ready(Some(Ok(chunk)));
@@ -480,7 +483,7 @@ impl Drop for Receiver {
 mod tests {
     use std::{sync::mpsc, time::Duration};
 
-    use futures_util::future::poll_fn;
+    use futures_util::{future::poll_fn, FutureExt};
 
     use super::*;
     use crate::chunk::CHUNK;
@@ -545,6 +548,79 @@ mod tests {
         // Dropping the response drops the parked source.
         drop(rx_body);
         rx.recv_timeout(Duration::from_secs(1)).expect("dropped");
+    }
+
+    #[tokio::test]
+    async fn during_the_grace_a_step_hands_a_64_kib_item_over_whole_and_the_next_waits_for_an_empty_queue(
+    ) {
+        let (tx, _rx) = mpsc::channel();
+        let steps = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut rx_body = Receiver::pull(Box::new(Endless {
+            item: Bytes::from(vec![7u8; CHUNK]),
+            steps: Arc::clone(&steps),
+            _dropped: DropSignal(tx),
+        }));
+        let first = poll_fn(|cx| rx_body.poll_next(cx)).await.unwrap().unwrap();
+        assert_eq!(first.len(), CHUNK, "the item was cut into pieces");
+        // The client takes nothing more (it stalled): taking the last queued
+        // chunk started no step, so nothing waits in the queue.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        {
+            let state = rx_body.channel.lock();
+            assert!(!state.stepping && state.parked.is_some());
+            assert_eq!(rx_body.channel.demand.queued.load(Ordering::Relaxed), 0);
+        }
+        assert_eq!(steps.load(Ordering::Relaxed), 1);
+
+        // Past the grace, the next step starts before the queue runs dry.
+        let mut taken = first.len() as u64;
+        while taken < 5 << 20 {
+            taken += poll_fn(|cx| rx_body.poll_next(cx))
+                .await
+                .unwrap()
+                .unwrap()
+                .len() as u64;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let channel = Arc::clone(&rx_body.channel);
+        let demand = &channel.demand;
+        let window = demand.window.load(Ordering::Relaxed);
+        assert!(demand.queued.load(Ordering::Relaxed) > window / 4);
+        while demand.queued.load(Ordering::Relaxed) > window / 4 {
+            let chunk = poll_fn(|cx| rx_body.poll_next(cx)).now_or_never();
+            assert!(matches!(chunk, Some(Some(Ok(_)))), "the queue ran dry");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            demand.queued.load(Ordering::Relaxed) > window / 4,
+            "no step started when the queue got low"
+        );
+    }
+
+    #[tokio::test]
+    async fn during_the_grace_a_generator_of_64_kib_items_is_never_started_again() {
+        let starts = Arc::new(Mutex::new(Vec::new()));
+        let size: u64 = 4 << 20;
+        let generate = {
+            let starts = Arc::clone(&starts);
+            move |offset: u64| {
+                starts.lock().unwrap().push(offset);
+                Box::new((offset..size).step_by(CHUNK).map(move |at| {
+                    Ok((at..(at + CHUNK as u64).min(size))
+                        .map(|i| (i % 251) as u8)
+                        .collect::<Vec<u8>>()
+                        .into())
+                })) as crate::file::ChunkIter
+            }
+        };
+        let mut rx_body = Receiver::pull(Box::new(crate::chunk::Regenerated::new(generate)));
+        let mut got = Vec::new();
+        while let Some(chunk) = poll_fn(|cx| rx_body.poll_next(cx)).await {
+            got.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(got.len() as u64, size);
+        assert!(got.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
+        assert_eq!(*starts.lock().unwrap(), [0], "an item was cut");
     }
 
     /// A 256 KiB item of the pattern `offset % 251` from `offset`, counted in
