@@ -45,9 +45,16 @@ pub(crate) const MIN_CHUNK: usize = 16 * 1024;
 /// KiB per client in all (16 KiB items, 4 KiB items, 64 KiB items).
 pub(crate) const MIN_WINDOW: usize = 32 * 1024;
 /// The window of a client that has taken more: a refill (three quarters of
-/// it) costs a thread hand-over per 768 KiB; a 64 MiB iterator download then
-/// measured 0.92-1.06x a hand-written `HttpResponse::streaming`.
-const MAX_WINDOW: usize = 1024 * 1024;
+/// it) costs a thread hand-over per 1.5 MiB. One 64 MiB download at a time
+/// by curl (300 rotated rounds, median of per-round ratios against a
+/// hand-written stream of the same chunks): with 1 MiB, the demo's `/big/`
+/// measured 0.934-0.946 and the chunked iterator 0.947-0.950; with 2 MiB,
+/// 0.962-0.975 and 0.964-0.972. A million 13-byte items (wrk, 4
+/// connections) measured 0.591 of the same bytes from memory with 1 MiB,
+/// 0.595 with 2 MiB. A client that stalls after its grace holds this
+/// window; the kernel then holds its 4 MiB send buffer for the connection
+/// as well (`ss -tm` on a stalled loopback client: 3-4 MB queued).
+const MAX_WINDOW: usize = 2048 * 1024;
 /// Bytes a client takes with the small window: more than the kernel's
 /// buffers of one connection absorb from a client that reads nothing.
 /// Measured with 1,000 such clients: 1.2 to 4.3 MB each (Linux's largest
@@ -628,7 +635,7 @@ where
 /// first byte not handed over. So a stalled client costs one window
 /// whatever the item size (a generator of fresh 64 KiB items held its item:
 /// 134 KiB per stalled client in all, against 91 KiB with 16 KiB items).
-/// Items that fit (every item of a fast client, whose window is 1 MiB, when
+/// Items that fit (every item of a fast client, whose window is 2 MiB, when
 /// items are at most 64 KiB) are neither copied nor restarted.
 pub(crate) struct Regenerated<F, I> {
     generate: F,

@@ -138,7 +138,7 @@ impl Source {
 /// | source | runs | while the client does not read |
 /// |---|---|---|
 /// | in memory | on the worker, as zero-copy slices | nothing but the connection |
-/// | reader, iterator, generator (*pull*) | a bounded step at a time on the blocking pool, only when the response wants bytes | no thread; at most one window of bytes (32 KiB for a client that stalls early, up to 1 MiB for one that was fast) |
+/// | reader, iterator, generator (*pull*) | a bounded step at a time on the blocking pool, only when the response wants bytes | no thread; at most one window of bytes (32 KiB for a client that stalls early, up to 2 MiB for one that was fast) |
 /// | writer closure (*push*) | on a writer thread of its own (not the blocking pool `web::block` uses) | its thread (a few KiB of stack touched) and one window |
 /// | stream, `AsyncRead`, async generator, async seekable, async writer | on the worker | no thread; at most one window (async writer) |
 ///
@@ -297,11 +297,10 @@ impl VirtualFile {
     /// window is cut there, rounded up to 64 KiB (the bytes that fit are
     /// copied, the rest is dropped) and the next step starts the generator
     /// again at the cut. The room is 32 KiB for the first 4.5 MiB of a
-    /// download and up to 1 MiB after, so items of 1 MiB would each be
+    /// download and up to 2 MiB after, so items of 1 MiB would each be
     /// generated about 16 times during the first 4.5 MiB, and again at most
-    /// steps after it:
-    /// with a generator that fetches each item (a ranged read from a
-    /// remote store), that is a fetch per step. Such a source is better
+    /// steps after it: with a generator that fetches each item (a ranged
+    /// read from a remote store), that is a fetch per step. Such a source is better
     /// served by [`from_async_generator`](Self::from_async_generator),
     /// which is opened once per part and never started again in between.
     ///
@@ -377,7 +376,7 @@ impl VirtualFile {
     /// keeps its thread while it runs, so 1,000 stalled clients would
     /// otherwise freeze every `web::block` call. A write waits while the
     /// client has not taken the bytes before it (one window: 32 KiB for a
-    /// client that stalls early, up to 1 MiB); when the client goes away or
+    /// client that stalls early, up to 2 MiB); when the client goes away or
     /// [`send_timeout`](crate::GetFile::send_timeout) passes, the next `write`
     /// fails (`BrokenPipe`), so a closure that propagates errors with `?`
     /// stops and is dropped. Writer threads have 512 KiB stacks; at most

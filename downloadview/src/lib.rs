@@ -452,14 +452,14 @@
 //!
 //! - Readers, iterators and generators are *pulled*: a bounded step at a time
 //!   on the blocking pool, only when the response wants bytes. A stalled
-//!   client holds no thread, and one window of bytes: 32 KiB for a client
-//!   that stalls early; the window grows to 1 MiB for a client that keeps up
-//!   (after its first 4 MiB), so fast downloads cost few hand-overs. Few,
-//!   not none: a step is a hand-over to a pool thread and back (two context
-//!   switches), about 220 of them for 64 MiB, and one fast download over
-//!   loopback on a core shared with the worker measured 5-9 % slower than
-//!   a hand-written `HttpResponse::streaming` of the same chunks
-//!   (`bench/RESULTS.md`). Content that never blocks (computed, or held in
+//!   client holds no thread, and one window of bytes: 32 KiB (or one item of
+//!   up to 64 KiB) for a client that stalls early; the window grows to 2 MiB
+//!   for a client that keeps up (after its first 4.5 MiB), so fast downloads
+//!   cost few hand-overs. Few, not none: a step is a hand-over to a pool
+//!   thread and back (two context switches), about 110 of them for 64 MiB
+//!   of 64 KiB items, and one fast download over loopback on a core shared
+//!   with the worker measured within a few percent of a hand-written
+//!   `HttpResponse::streaming` of the same chunks (`bench/RESULTS.md`). Content that never blocks (computed, or held in
 //!   memory) does not need the pool: given as an async source
 //!   ([`VirtualFile::from_async_generator`], [`VirtualFile::from_stream`])
 //!   it runs on the worker, measured at the hand-written stream's speed.
