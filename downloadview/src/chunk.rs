@@ -389,9 +389,10 @@ impl<'a> Batch<'a> {
         self.send(chunk)
     }
 
-    /// Hands over what is buffered, then `chunk` in pieces of at most the
-    /// chunk size until the batch pauses; returns how many of its bytes were
-    /// handed over (all of them, or those that fit in the window).
+    /// Hands over what is buffered, then `chunk` in pieces of at most
+    /// [`piece_size`](Self::piece_size) until the batch pauses; returns how
+    /// many of its bytes were handed over (all of them, or those that fit in
+    /// the window).
     ///
     /// A chunk that fits, or that is one piece (at most [`CHUNK`]), goes
     /// without a copy. Of a larger one that does not fit, the bytes that fit
@@ -429,13 +430,14 @@ impl<'a> Batch<'a> {
     }
 
     /// The largest piece a large item is handed over in. A pull step's are
-    /// [`CHUNK`] from the first byte: its response starts the next step only
-    /// once its queue is empty during the grace ([`Demand::refills_ahead`]), so a
-    /// client that stalls holds a piece in actix-web's write buffer, not one
-    /// there and more in the queue. 16 KiB pieces cost the demo's `/big/`
-    /// (64 KiB items) two to three points of a hand-written stream's speed
-    /// (the measurement is at `Demand::refills_ahead`). A writer refills its window
-    /// as soon as there is room, so its pieces follow the chunk size.
+    /// [`CHUNK`] from the first byte: during the grace its response starts
+    /// the next step only once its queue is empty
+    /// ([`Demand::refills_ahead`]), so a client that stalls holds a piece in
+    /// actix-web's write buffer, not one there and more in the queue. 16 KiB
+    /// pieces cost the demo's `/big/` (64 KiB items) two to three points of
+    /// a hand-written stream's speed (measured there). A writer is not
+    /// paused between steps: it queues as soon as its window has room, so
+    /// its pieces follow the chunk size.
     fn piece_size(&self) -> usize {
         if self.pausable {
             CHUNK

@@ -300,8 +300,8 @@ impl VirtualFile {
     /// download and up to 2 MiB after, so items of 1 MiB would each be
     /// generated about 16 times during the first 4.5 MiB, and again at most
     /// steps after it: with a generator that fetches each item (a ranged
-    /// read from a remote store), that is a fetch per step. Such a source is better
-    /// served by [`from_async_generator`](Self::from_async_generator),
+    /// read from a remote store), that is a fetch per step. Such a source is
+    /// better served by [`from_async_generator`](Self::from_async_generator),
     /// which is opened once per part and never started again in between.
     ///
     /// ```

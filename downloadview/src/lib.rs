@@ -459,8 +459,9 @@
 //!   thread and back (two context switches), about 110 of them for 64 MiB
 //!   of 64 KiB items, and one fast download over loopback on a core shared
 //!   with the worker measured within a few percent of a hand-written
-//!   `HttpResponse::streaming` of the same chunks (`bench/RESULTS.md`). Content that never blocks (computed, or held in
-//!   memory) does not need the pool: given as an async source
+//!   `HttpResponse::streaming` of the same chunks (`bench/RESULTS.md`).
+//!   Content that never blocks (computed, or held in memory) does not need
+//!   the pool: given as an async source
 //!   ([`VirtualFile::from_async_generator`], [`VirtualFile::from_stream`])
 //!   it runs on the worker, measured at the hand-written stream's speed.
 //! - Writer closures cannot be paused: each runs on a writer thread of

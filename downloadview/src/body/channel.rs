@@ -488,7 +488,7 @@ mod tests {
     use super::*;
     use crate::chunk::CHUNK;
 
-    /// An endless source of `size`-byte items, counting its pull steps.
+    /// An endless source of one item, repeated, counting its pull steps.
     struct Endless {
         item: Bytes,
         steps: Arc<std::sync::atomic::AtomicUsize>,
@@ -513,15 +513,28 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_stalled_response_holds_one_small_window_and_no_step() {
+    /// The receiving end of an [`Endless`] source of `item`, its step count,
+    /// and a channel told when the source is dropped.
+    fn endless(
+        item: Bytes,
+    ) -> (
+        Receiver,
+        Arc<std::sync::atomic::AtomicUsize>,
+        mpsc::Receiver<()>,
+    ) {
         let (tx, rx) = mpsc::channel();
         let steps = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut rx_body = Receiver::pull(Box::new(Endless {
-            item: Bytes::from(vec![1u8; 1000]),
+        let receiver = Receiver::pull(Box::new(Endless {
+            item,
             steps: Arc::clone(&steps),
             _dropped: DropSignal(tx),
         }));
+        (receiver, steps, rx)
+    }
+
+    #[tokio::test]
+    async fn a_stalled_response_holds_one_small_window_and_no_step() {
+        let (mut rx_body, steps, rx) = endless(Bytes::from(vec![1u8; 1000]));
         // Take 100 KiB, then stop taking.
         let mut taken = 0;
         while taken < 100 * 1024 {
@@ -553,13 +566,7 @@ mod tests {
     #[tokio::test]
     async fn during_the_grace_a_step_hands_a_64_kib_item_over_whole_and_the_next_waits_for_an_empty_queue(
     ) {
-        let (tx, _rx) = mpsc::channel();
-        let steps = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut rx_body = Receiver::pull(Box::new(Endless {
-            item: Bytes::from(vec![7u8; CHUNK]),
-            steps: Arc::clone(&steps),
-            _dropped: DropSignal(tx),
-        }));
+        let (mut rx_body, steps, _dropped) = endless(Bytes::from(vec![7u8; CHUNK]));
         let first = poll_fn(|cx| rx_body.poll_next(cx)).await.unwrap().unwrap();
         assert_eq!(first.len(), CHUNK, "the item was cut into pieces");
         // The client takes nothing more (it stalled): taking the last queued
@@ -753,13 +760,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_fast_response_widens_the_window_to_the_largest() {
-        let (tx, _rx) = mpsc::channel();
-        let steps = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut rx_body = Receiver::pull(Box::new(Endless {
-            item: Bytes::from(vec![1u8; CHUNK]),
-            steps: Arc::clone(&steps),
-            _dropped: DropSignal(tx),
-        }));
+        let (mut rx_body, steps, _dropped) = endless(Bytes::from(vec![1u8; CHUNK]));
         let mut taken = 0;
         while taken < 64 << 20 {
             let chunk = poll_fn(|cx| rx_body.poll_next(cx)).await.unwrap().unwrap();
